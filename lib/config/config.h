@@ -1,0 +1,122 @@
+/*
+ * The tenant file: Auth0's own tenant export (Deploy CLI tenant.yaml), loaded the way the
+ * Deploy CLI loads it (../shared/tenant-format.md): text-level @@KEY@@ then ##KEY## replacement
+ * from the environment, YAML parse, validation, clients referred to by name. The loaded config
+ * is immutable and shared read-only by every thread.
+ *
+ * Client ids and secrets: an export carries neither. When the file gives `client_id` /
+ * `client_secret` they are used as they are. Otherwise both are derived deterministically
+ * from the tenant master key and the client name (HMAC-SHA256), so every service and replica
+ * agrees without coordination and the values survive restarts:
+ *   client_id     = first 32 chars of base64url(HMAC(master, "client_id:" + name))
+ *   client_secret = base64url(HMAC(master, "client_secret:" + name))   (43 chars)
+ * `tollgate-tenant credentials FILE` prints them. Rotating the master key rotates all derived
+ * secrets.
+ */
+#ifndef TG_CONFIG_CONFIG_H
+#define TG_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct config_strv {
+    char **v;   /* n entries, each NUL-terminated */
+    size_t n;
+} config_strv;
+
+typedef enum config_auth_method {
+    CONFIG_AUTH_NONE = 0,
+    CONFIG_AUTH_CLIENT_SECRET_POST,
+    CONFIG_AUTH_CLIENT_SECRET_BASIC,
+    CONFIG_AUTH_PRIVATE_KEY_JWT,
+} config_auth_method;
+
+typedef struct config_credential {
+    char *name;
+    char *pem;   /* PEM public key (SubjectPublicKeyInfo) */
+    char *alg;   /* "RS256" (default), "RS384", "PS256" */
+} config_credential;
+
+typedef struct config_client {
+    char *name;
+    char *client_id;
+    char *client_secret;          /* never NULL after load (given or derived) */
+    char *app_type;               /* "non_interactive", "spa", "regular_web", "native", ... */
+    bool is_first_party;          /* default true */
+    config_auth_method auth_method;  /* private_key_jwt when credentials exist */
+    config_strv grant_types;
+    config_strv callbacks;
+    config_strv allowed_logout_urls;
+    config_strv allowed_origins;
+    config_strv web_origins;
+    char *jwt_alg;                /* jwt_configuration.alg, default "RS256" */
+    int64_t jwt_lifetime_in_seconds; /* default 36000 */
+    config_credential *credentials;  /* client_authentication_methods.private_key_jwt */
+    size_t n_credentials;
+} config_client;
+
+typedef struct config_scope {
+    char *value;
+    char *description;
+} config_scope;
+
+typedef struct config_resource_server {
+    char *name;
+    char *identifier;
+    config_scope *scopes;
+    size_t n_scopes;
+    char *signing_alg;            /* "RS256" (default), "HS256", "ES256" */
+    char *signing_secret;         /* HS256 only; derived from the master key when absent */
+    int64_t token_lifetime;       /* default 86400 */
+    int64_t token_lifetime_for_web; /* default 7200 */
+    bool allow_offline_access;
+} config_resource_server;
+
+typedef struct config_client_grant {
+    char *client_id;              /* resolved: a client's id (name looked up), else literal */
+    char *audience;
+    config_strv scope;
+    bool allow_all_scopes;
+} config_client_grant;
+
+typedef struct config_tenant {
+    char *friendly_name;
+    char *default_audience;       /* may be NULL */
+    char *default_directory;      /* may be NULL */
+    config_strv allowed_logout_urls;
+} config_tenant;
+
+typedef struct config {
+    char *path;                   /* file it was loaded from */
+    config_tenant tenant;
+    config_client *clients;
+    size_t n_clients;
+    config_resource_server *resource_servers;
+    size_t n_resource_servers;
+    config_client_grant *client_grants;
+    size_t n_client_grants;
+} config;
+
+/* Loads and validates the tenant file at path. master_key (borrowed, may be NULL only when
+ * every client carries its own id and secret) seeds derived ids/secrets. On failure *out is
+ * NULL and errbuf holds a one-line message naming the file, the entry and the field, e.g.
+ *   "tenant.yaml: clients[2] (\"Acme Worker\"): grant_types: must be a list of strings".
+ * On success *out is freed with config_free(). */
+tg_err config_load(const char *path, const char *master_key, config **out, char *errbuf,
+                   size_t errlen);
+/* Same, from text in memory; `name` is used in messages in place of the path. */
+tg_err config_load_text(const char *name, const char *text, size_t len, const char *master_key,
+                        config **out, char *errbuf, size_t errlen);
+void config_free(config *cfg); /* NULL is fine */
+
+/* Lookups; all return borrowed pointers into cfg, or NULL. */
+const config_client *config_client_by_id(const config *cfg, const char *client_id);
+const config_resource_server *config_api_by_identifier(const config *cfg, const char *identifier);
+const config_client_grant *config_grant_find(const config *cfg, const char *client_id,
+                                             const char *audience);
+bool config_strv_has(const config_strv *v, const char *s);
+
+#endif
