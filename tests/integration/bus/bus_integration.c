@@ -1,0 +1,293 @@
+/*
+ * The bus over real NNG on loopback TCP: typed round trips, errors, deadlines with no replica,
+ * a worker pool that a slow request cannot block, concurrency from many threads, a second
+ * replica joining without restarting the caller, spreading over replicas, and a replica that
+ * dies under load losing nothing but the requests it was holding (which NNG resends).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus/bus.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "token.pb-c.h"
+
+static char url[64];
+
+/* token.Token's messages double as test messages: scope in, access_token out. */
+static tg_err
+on_echo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Token__TokenRequest *req = (const void *)reqm;
+    Tollgate__Token__TokenReply *reply = (void *)replym;
+
+    if (strcmp(req->scope, "slow") == 0)
+        usleep(1500 * 1000);
+    if (strcmp(req->scope, "deny") == 0) {
+        tg_err err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied",
+                                  "Nope");
+        bus_ctx_fail_extra(ctx, "error_uri", "https://example/");
+        return err;
+    }
+    if (strcmp(req->scope, "broken") == 0)
+        return TG_EIO;
+    reply->access_token = bus_ctx_strdup(ctx, req->scope);
+    reply->token_type = bus_ctx_strdup(ctx, bus_ctx_request_id(ctx));
+    reply->expires_in = 42;
+    return TG_OK;
+}
+
+static const bus_method methods[] = {
+    {"test.Echo", &tollgate__token__token_request__descriptor,
+     &tollgate__token__token_reply__descriptor, on_echo},
+};
+
+static bus_server *
+start_replica(const char *id, size_t workers)
+{
+    const char *dial[] = {url, NULL};
+    bus_server_opts o = {.dial_urls = dial, .methods = methods, .n_methods = 1,
+                         .workers = workers, .replica_id = id};
+    bus_server *srv = NULL;
+
+    assert_int_equal(bus_server_open(&o, &srv), TG_OK);
+    return srv;
+}
+
+static tg_err
+echo(bus_client *c, const char *scope, int64_t timeout_ms, Tollgate__Token__TokenReply **out,
+     bus_result **res_out)
+{
+    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
+    bus_call_opts o = {.method = "test.Echo", .request_id = NULL, .issuer = "https://t/",
+                       .deadline_ms = tg_now_ms() + timeout_ms};
+    bus_result *res = NULL;
+    tg_err err;
+
+    req.scope = (char *)scope;
+    err = bus_call(c, &o, &req.base, &res);
+    if (out != NULL) {
+        *out = NULL;
+        if (err == TG_OK && res->error == NULL)
+            *out = tollgate__token__token_reply__unpack(NULL, res->payload.len, res->payload.data);
+    }
+    if (res_out != NULL)
+        *res_out = res;
+    else
+        bus_result_free(res);
+    return err;
+}
+
+static int
+setup(void **state)
+{
+    static int port = 0;
+    (void)state;
+    if (port == 0)
+        port = 20000 + getpid() % 20000;
+    snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port++);
+    return 0;
+}
+
+static void
+test_round_trip_and_errors(void **state)
+{
+    bus_client *c;
+    bus_server *s;
+    Tollgate__Token__TokenReply *r;
+    bus_result *res;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    s = start_replica("r1", 2);
+    assert_int_equal(echo(c, "hello", 3000, &r, NULL), TG_OK);
+    assert_non_null(r);
+    assert_string_equal(r->access_token, "hello");
+    assert_int_equal(r->expires_in, 42);
+    assert_int_equal(strlen(r->token_type), 32); /* generated request id reached the handler */
+    tollgate__token__token_reply__free_unpacked(r, NULL);
+
+    assert_int_equal(echo(c, "deny", 3000, NULL, &res), TG_OK);
+    assert_non_null(res->error);
+    assert_int_equal(res->error->error_class, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN);
+    assert_string_equal(res->error->error, "access_denied");
+    assert_string_equal(res->error->error_description, "Nope");
+    assert_int_equal(res->error->n_extra, 1);
+    assert_string_equal(res->error->extra[0]->key, "error_uri");
+    assert_string_equal(res->replica, "r1");
+    bus_result_free(res);
+
+    assert_int_equal(echo(c, "broken", 3000, NULL, NULL), TG_EIO);
+    bus_server_close(s);
+    bus_client_close(c);
+}
+
+static void
+test_deadline_without_replica(void **state)
+{
+    bus_client *c;
+    int64_t t0;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    t0 = tg_monotonic_ms();
+    assert_int_equal(echo(c, "x", 300, NULL, NULL), TG_ETIMEDOUT);
+    assert_true(tg_monotonic_ms() - t0 < 1500);
+    /* A replica that starts later serves the next call without reopening the client. */
+    bus_server *s = start_replica("late", 2);
+    assert_int_equal(echo(c, "now", 3000, NULL, NULL), TG_OK);
+    bus_server_close(s);
+    bus_client_close(c);
+}
+
+static void
+on_slow(void *arg, bus_result *res)
+{
+    atomic_store((atomic_int *)arg, res->status == TG_OK ? 1 : 2);
+    bus_result_free(res);
+}
+
+static void
+test_slow_request_does_not_block_others(void **state)
+{
+    bus_client *c;
+    bus_server *s;
+    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
+    atomic_int slow_done = 0;
+    int64_t t0;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    s = start_replica("r1", 4);
+    req.scope = "slow";
+    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 5000};
+    assert_int_equal(bus_call_async(c, &o, &req.base, on_slow, &slow_done), TG_OK);
+    usleep(100 * 1000);
+    t0 = tg_monotonic_ms();
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(echo(c, "fast", 3000, NULL, NULL), TG_OK);
+    assert_true(tg_monotonic_ms() - t0 < 1000);
+    assert_int_equal(atomic_load(&slow_done), 0); /* still being served */
+    while (atomic_load(&slow_done) == 0)
+        usleep(10 * 1000);
+    assert_int_equal(atomic_load(&slow_done), 1);
+    bus_server_close(s);
+    bus_client_close(c);
+}
+
+typedef struct hammer {
+    bus_client *c;
+    int calls;
+    atomic_int *ok;
+    atomic_int *failed;
+} hammer;
+
+static void *
+hammer_main(void *arg)
+{
+    hammer *h = arg;
+    char scope[32];
+
+    for (int i = 0; i < h->calls; i++) {
+        Tollgate__Token__TokenReply *r = NULL;
+        snprintf(scope, sizeof(scope), "m%d", i);
+        if (echo(h->c, scope, 5000, &r, NULL) == TG_OK && r != NULL &&
+            strcmp(r->access_token, scope) == 0)
+            atomic_fetch_add(h->ok, 1);
+        else
+            atomic_fetch_add(h->failed, 1);
+        if (r != NULL)
+            tollgate__token__token_reply__free_unpacked(r, NULL);
+    }
+    return NULL;
+}
+
+static void
+run_hammer(bus_client *c, int threads, int calls, atomic_int *ok, atomic_int *failed,
+           void (*during)(void *), void *arg)
+{
+    pthread_t t[16];
+    hammer h = {.c = c, .calls = calls, .ok = ok, .failed = failed};
+
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, hammer_main, &h);
+    if (during != NULL)
+        during(arg);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+}
+
+static void
+test_concurrency_and_spread(void **state)
+{
+    bus_client *c;
+    bus_server *a, *b;
+    atomic_int ok = 0, failed = 0;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    a = start_replica("a", 4);
+    assert_int_equal(echo(c, "warm", 3000, NULL, NULL), TG_OK);
+    b = start_replica("b", 4); /* joins while the client is running */
+    usleep(300 * 1000);
+    run_hammer(c, 8, 250, &ok, &failed, NULL, NULL);
+    assert_int_equal(atomic_load(&failed), 0);
+    assert_int_equal(atomic_load(&ok), 2000);
+    printf("# served: a=%llu b=%llu\n", (unsigned long long)bus_server_served(a),
+           (unsigned long long)bus_server_served(b));
+    assert_true(bus_server_served(a) > 400);
+    assert_true(bus_server_served(b) > 400);
+    bus_server_close(a);
+    bus_server_close(b);
+    bus_client_close(c);
+}
+
+static void
+kill_one(void *arg)
+{
+    bus_server **victim = arg;
+    usleep(200 * 1000);
+    bus_server_close(*victim); /* its socket closes; pending requests are resent */
+    *victim = NULL;
+}
+
+static void
+test_replica_dies_under_load(void **state)
+{
+    bus_client *c;
+    bus_server *a, *b;
+    atomic_int ok = 0, failed = 0;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    a = start_replica("a", 4);
+    b = start_replica("b", 4);
+    usleep(300 * 1000);
+    run_hammer(c, 8, 300, &ok, &failed, kill_one, &b);
+    assert_int_equal(atomic_load(&failed), 0);
+    assert_int_equal(atomic_load(&ok), 2400);
+    bus_server_close(a);
+    bus_client_close(c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_round_trip_and_errors, setup),
+        cmocka_unit_test_setup(test_deadline_without_replica, setup),
+        cmocka_unit_test_setup(test_slow_request_does_not_block_others, setup),
+        cmocka_unit_test_setup(test_concurrency_and_spread, setup),
+        cmocka_unit_test_setup(test_replica_dies_under_load, setup),
+    };
+    log_init("bus-test", TG_LOG_WARN);
+    return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
+}
