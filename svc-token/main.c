@@ -1,0 +1,210 @@
+/*
+ * tollgate-svc-token: reads the tenant file, opens its store, makes sure the signing keys
+ * exist, and serves its bus methods until SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "token.h"
+
+#define MAX_CALLERS 8
+#define PURGE_EVERY_S 60
+
+typedef struct options {
+    const char *tenant;
+    const char *store_url;
+    char *bus_urls;            /* comma-separated callers to dial */
+    const char *master_key_file;
+    const char *key_cn;
+    const char *replica_id;
+    long workers;
+    int print_credentials;
+} options;
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
+
+static void
+usage(FILE *f)
+{
+    fputs("usage: tollgate-svc-token --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
+          "         [--workers N] [--master-key-file FILE] [--key-cn CN] [--replica-id ID]\n"
+          "         [--print-credentials]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_WORKERS TG_MASTER_KEY_FILE "
+          "TG_MASTER_KEY TG_KEY_CN\n",
+          f);
+}
+
+static int
+parse_options(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"tenant", required_argument, NULL, 't'},
+        {"store", required_argument, NULL, 's'},
+        {"bus", required_argument, NULL, 'b'},
+        {"workers", required_argument, NULL, 'w'},
+        {"master-key-file", required_argument, NULL, 'm'},
+        {"key-cn", required_argument, NULL, 'c'},
+        {"replica-id", required_argument, NULL, 'r'},
+        {"print-credentials", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101");
+    char *end;
+    int c;
+
+    o->tenant = env_or("TG_TENANT_FILE", NULL);
+    o->store_url = env_or("TG_STORE", "sqlite:tollgate-token.db");
+    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
+    o->key_cn = env_or("TG_KEY_CN", "tollgate");
+    o->workers = strtol(env_or("TG_WORKERS", "8"), NULL, 10);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o->tenant = optarg; break;
+        case 's': o->store_url = optarg; break;
+        case 'b': bus = optarg; break;
+        case 'm': o->master_key_file = optarg; break;
+        case 'c': o->key_cn = optarg; break;
+        case 'r': o->replica_id = optarg; break;
+        case 'p': o->print_credentials = 1; break;
+        case 'w':
+            errno = 0;
+            o->workers = strtol(optarg, &end, 10);
+            if (errno != 0 || *end != '\0')
+                o->workers = -1;
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (optind != argc || o->tenant == NULL || o->workers < 1 || o->workers > 256)
+        return -1;
+    o->bus_urls = strdup(bus);
+    return o->bus_urls != NULL ? 0 : -1;
+}
+
+/* The master key seeds derived client ids and secrets: from a file, or TG_MASTER_KEY. */
+static char *
+read_master_key(const char *path)
+{
+    char buf[512];
+    size_t n;
+    FILE *f;
+
+    if (path == NULL)
+        return tg_strdup(getenv("TG_MASTER_KEY"));
+    if ((f = fopen(path, "r")) == NULL) {
+        LOG_ERROR("cannot read master key file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    return n >= 16 ? strdup(buf) : NULL;
+}
+
+static void
+print_credentials(const config *cfg)
+{
+    printf("name\tclient_id\tclient_secret\n");
+    for (size_t i = 0; i < cfg->n_clients; i++)
+        printf("%s\t%s\t%s\n", cfg->clients[i].name, cfg->clients[i].client_id,
+               cfg->clients[i].client_secret);
+}
+
+/* Serves until SIGTERM/SIGINT, purging expired one-time records now and then. */
+static void
+serve_until_signal(store *st, const sigset_t *sigs)
+{
+    struct timespec wait = {.tv_sec = PURGE_EVERY_S};
+
+    for (;;) {
+        int sig = sigtimedwait(sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
+            return;
+        if (sig < 0 && errno == EAGAIN)
+            store_purge_expired(st, TOKEN_COLL_JTI, NULL);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    options opt = {0};
+    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0}, *next = NULL;
+    config *cfg = NULL;
+    token_app app = {0};
+    bus_server *srv = NULL;
+    sigset_t sigs;
+    size_t n = 0;
+    int rc = 1;
+
+    log_init("svc-token", TG_LOG_INFO);
+    if (parse_options(argc, argv, &opt) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    /* Signals are taken synchronously by main; block them before any thread starts. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    master = read_master_key(opt.master_key_file);
+    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+        fprintf(stderr, "tollgate-svc-token: %s\n", errbuf);
+        goto out;
+    }
+    if (opt.print_credentials) {
+        print_credentials(cfg);
+        rc = 0;
+        goto out;
+    }
+    if (store_open(opt.store_url, "token", &app.st) != TG_OK || token_store_ensure(app.st) != TG_OK)
+        goto out;
+    app.cfg = cfg;
+    if (token_keys_init(&app.keys, app.st, cfg, opt.key_cn) != TG_OK)
+        goto out;
+    for (char *u = opt.bus_urls; u != NULL && *u != '\0' && n < MAX_CALLERS; u = next) {
+        next = strchr(u, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        callers[n++] = u;
+    }
+    bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = token_methods,
+                          .n_methods = token_n_methods, .workers = (size_t)opt.workers,
+                          .app = &app, .replica_id = opt.replica_id};
+    if (bus_server_open(&so, &srv) != TG_OK)
+        goto out;
+    LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s)", cfg->n_clients,
+             cfg->n_resource_servers, opt.bus_urls, opt.workers, store_driver_name(app.st));
+    serve_until_signal(app.st, &sigs);
+    LOG_INFO("shutting down");
+    rc = 0;
+out:
+    if (srv != NULL) {
+        uint64_t served = bus_server_served(srv);
+        bus_server_close(srv);
+        LOG_INFO("stopped; served=%llu", (unsigned long long)served);
+    }
+    token_keys_fini(&app.keys);
+    store_close(app.st);
+    config_free(cfg);
+    tg_free_secret_str(master);
+    free(opt.bus_urls);
+    return rc;
+}

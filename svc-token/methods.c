@@ -1,0 +1,12 @@
+/* svc-token's RPC methods: the one table the bus dispatches from. */
+#include "token.h"
+
+const bus_method token_methods[] = {
+    {"token.Token", &tollgate__token__token_request__descriptor,
+     &tollgate__token__token_reply__descriptor, token_on_token},
+    {"token.Jwks", &tollgate__token__empty__descriptor, &tollgate__token__jwks__descriptor,
+     token_on_jwks},
+    {"token.Discovery", &tollgate__token__empty__descriptor,
+     &tollgate__token__open_id_configuration__descriptor, token_on_discovery},
+};
+const size_t token_n_methods = sizeof(token_methods) / sizeof(token_methods[0]);

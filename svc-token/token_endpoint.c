@@ -1,0 +1,55 @@
+/*
+ * POST /oauth/token: common checks, client authentication, then the grant from one table.
+ * Grants that are not implemented yet are answered as unsupported, never half-served.
+ */
+#include <string.h>
+
+#include "core/log.h"
+#include "token.h"
+
+typedef tg_err (*grant_fn)(bus_ctx *ctx, const token_app *app,
+                           const Tollgate__Token__TokenRequest *req, const token_client_auth *auth,
+                           Tollgate__Token__TokenReply *reply);
+
+static const struct {
+    const char *grant_type;
+    grant_fn fn;
+} grants[] = {
+    {"client_credentials", token_grant_client_credentials},
+};
+
+tg_err
+token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Token__TokenRequest *req = (const void *)reqm;
+    Tollgate__Token__TokenReply *reply = (void *)replym;
+    const token_app *app = bus_ctx_app(ctx);
+    token_client_auth auth;
+    char text[300];
+    grant_fn fn = NULL;
+    tg_err err;
+
+    if (req->grant_type[0] == '\0')
+        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
+                            "Missing required parameter: grant_type");
+    for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+        if (strcmp(grants[i].grant_type, req->grant_type) == 0)
+            fn = grants[i].fn;
+    if (fn == NULL) {
+        snprintf(text, sizeof(text), "Unsupported grant type: %.200s", req->grant_type);
+        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__NOT_IMPLEMENTED,
+                            "unsupported_grant_type", text);
+    }
+    if ((err = token_client_authenticate(ctx, app, req, &auth)) != TG_OK)
+        return err;
+    if (!token_client_allows_grant(auth.client, req->grant_type) ||
+        (strcmp(req->grant_type, "client_credentials") == 0 && strcmp(auth.method, "none") == 0)) {
+        snprintf(text, sizeof(text), "Grant type '%s' not allowed for the client.",
+                 req->grant_type);
+        err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "unauthorized_client",
+                           text);
+        bus_ctx_fail_extra(ctx, "error_uri", "https://auth0.com/docs/clients/client-grant-types");
+        return err;
+    }
+    return fn(ctx, app, req, &auth, reply);
+}

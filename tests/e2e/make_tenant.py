@@ -1,0 +1,94 @@
+"""Writes the end-to-end test tenant (Auth0 tenant.yaml format) and the secrets the harness
+needs into RUN_DIR: tenant.yaml, e2e_clients.json and the private_key_jwt client's key."""
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+API = "https://api.e2e.test/"
+API_HS = "https://hs.e2e.test/"
+API_ES = "https://es.e2e.test/"
+API_NOGRANT = "https://nogrant.e2e.test/"
+
+
+def pem_pair(key):
+    priv = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return priv, pub
+
+
+def main(run_dir: Path) -> None:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwt_priv, jwt_pub = pem_pair(rsa_key)
+    other_priv, _ = pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    def client(name, method, **extra):
+        c = {"name": name, "app_type": "non_interactive", "client_id": "e2e-" + secrets.token_hex(8),
+             "client_secret": secrets.token_urlsafe(32), "token_endpoint_auth_method": method,
+             "grant_types": ["client_credentials"]}
+        c.update(extra)
+        return c
+
+    clients = [
+        client("Demo M2M", "client_secret_post"),
+        client("E2E Post", "client_secret_post"),
+        client("E2E Basic", "client_secret_basic",
+               # characters that oauth4webapi form-encodes before Base64 (RFC 6749 §2.3.1)
+               client_secret="s3cr-et_~.!*'()+/=%:" + secrets.token_hex(8)),
+        client("E2E No Grant", "client_secret_post"),
+        client("E2E No CC", "client_secret_post", grant_types=["authorization_code"]),
+        client("E2E SPA", "none", app_type="spa", grant_types=["authorization_code"]),
+    ]
+    jwt_client = {"name": "E2E JWT", "app_type": "non_interactive",
+                  "client_id": "e2e-jwt-" + secrets.token_hex(6),
+                  "grant_types": ["client_credentials"],
+                  "client_authentication_methods": {"private_key_jwt": {"credentials": [
+                      {"name": "e2e-key", "credential_type": "public_key", "pem": jwt_pub}]}}}
+    clients.append(jwt_client)
+    del clients[5]["client_secret"]  # public client: no secret
+
+    grant = lambda name, aud, scope: {"client_id": name, "audience": aud, "scope": scope}
+    tenant = {
+        "tenant": {"friendly_name": "E2E", "default_audience": API},
+        "clients": clients,
+        "resourceServers": [
+            {"name": "E2E API", "identifier": API, "signing_alg": "RS256", "token_lifetime": 3600,
+             "scopes": [{"value": "read:items"}, {"value": "write:items"}, {"value": "admin"}]},
+            {"name": "E2E HS API", "identifier": API_HS, "signing_alg": "HS256",
+             "signing_secret": secrets.token_urlsafe(32), "scopes": [{"value": "read:hs"}]},
+            {"name": "E2E ES API", "identifier": API_ES, "signing_alg": "ES256",
+             "scopes": [{"value": "read:es"}]},
+            {"name": "E2E No Grant API", "identifier": API_NOGRANT, "signing_alg": "RS256"},
+        ],
+        "clientGrants": [
+            grant("Demo M2M", API, ["read:items", "write:items"]),
+            grant("E2E Post", API, ["read:items", "write:items"]),
+            grant("E2E Basic", API, ["read:items"]),
+            grant("E2E JWT", API, ["read:items"]),
+            grant("E2E Post", API_HS, ["read:hs"]),
+            grant("E2E Post", API_ES, ["read:es"]),
+        ],
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "tenant.yaml").write_text(yaml.safe_dump(tenant, sort_keys=False))
+    (run_dir / "e2e_jwt_key.pem").write_text(jwt_priv)
+    (run_dir / "e2e_other_key.pem").write_text(other_priv)
+    info = {
+        "clients": {c["name"]: {"client_id": c["client_id"], "client_secret": c.get("client_secret", "")}
+                    for c in clients},
+        "apis": {"rs": API, "hs": API_HS, "es": API_ES, "nogrant": API_NOGRANT},
+        "hs_secret": tenant["resourceServers"][1]["signing_secret"],
+        "jwt_key": str(run_dir / "e2e_jwt_key.pem"),
+        "other_key": str(run_dir / "e2e_other_key.pem"),
+    }
+    (run_dir / "e2e_clients.json").write_text(json.dumps(info, indent=2))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
