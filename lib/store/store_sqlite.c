@@ -1,0 +1,678 @@
+/*
+ * Embedded store driver on SQLite (WAL). One table per collection, "<dbname>_<coll>" with
+ * (id TEXT PRIMARY KEY, doc TEXT NOT NULL -- the JSON document, expires_at INTEGER -- a copy
+ * of doc.expires_at for the expiry filter and purge). Unique fields are unique expression
+ * indexes on json_extract(doc,'$.<field>'); SQLite treats NULLs as distinct, so documents
+ * without the field never collide (the MongoDB driver uses sparse indexes to match).
+ *
+ * Identifiers in SQL text are only names store.c has validated ([A-Za-z0-9_]); every value is
+ * a bound parameter. Connections come from a small pool (opened lazily up to POOL_MAX; a
+ * caller waits when all are busy), each used by one thread at a time.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/store_driver.h"
+
+#define POOL_MAX 8
+#define BUSY_TIMEOUT_MS 10000
+#define TABLE_MAX (2 * STORE_MAX_NAME + 2)
+#define SQL_MAX 1024
+
+typedef struct sqlite_store {
+    char *path;
+    char *dbname;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sqlite3 *idle[POOL_MAX];
+    int n_idle;
+    int n_open;
+    char **tables; /* collections whose table this process has already created */
+    size_t n_tables;
+} sqlite_store;
+
+/* The one place SQLite result codes become tg_err; logs the detail. */
+static tg_err
+sql_err(sqlite3 *db, int rc, const char *what)
+{
+    const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            LOG_DEBUG("sqlite %s: %s", what, msg);
+            return TG_EEXIST;
+        }
+        LOG_ERROR("sqlite %s: %s (%d)", what, msg, rc);
+        return TG_EINTERNAL;
+    case SQLITE_NOMEM: LOG_ERROR("sqlite %s: out of memory", what); return TG_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: LOG_ERROR("sqlite %s: %s (%d)", what, msg, rc); return TG_ETIMEDOUT;
+    case SQLITE_TOOBIG: LOG_ERROR("sqlite %s: %s", what, msg); return TG_ETOOBIG;
+    default: LOG_ERROR("sqlite %s: %s (%d)", what, msg, rc); return TG_EIO;
+    }
+}
+
+static tg_err
+exec(sqlite3 *db, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? TG_OK : sql_err(db, rc, what);
+}
+
+static tg_err
+conn_open(const char *path, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    tg_err err;
+    int rc;
+
+    *out = NULL;
+    rc = sqlite3_open_v2(path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_EXRESCODE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        err = sql_err(db, rc, "open");
+        goto out;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    err = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "pragmas");
+    if (err != TG_OK)
+        goto out;
+    *out = db;
+    db = NULL;
+out:
+    sqlite3_close(db);
+    return err;
+}
+
+static tg_err
+conn_acquire(sqlite_store *s, sqlite3 **out)
+{
+    tg_err err;
+
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    while (s->n_idle == 0 && s->n_open >= POOL_MAX)
+        pthread_cond_wait(&s->cv, &s->mu);
+    if (s->n_idle > 0) {
+        *out = s->idle[--s->n_idle];
+        pthread_mutex_unlock(&s->mu);
+        return TG_OK;
+    }
+    s->n_open++;
+    pthread_mutex_unlock(&s->mu);
+
+    err = conn_open(s->path, out);
+    if (err != TG_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->n_open--;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return err;
+}
+
+static void
+conn_release(sqlite_store *s, sqlite3 *db)
+{
+    if (db == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->idle[s->n_idle++] = db;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void
+table_name(const sqlite_store *s, const char *coll, char buf[TABLE_MAX])
+{
+    snprintf(buf, TABLE_MAX, "%s_%s", s->dbname, coll);
+}
+
+static bool
+table_is_known(sqlite_store *s, const char *coll)
+{
+    bool known = false;
+
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_tables && !known; i++)
+        known = strcmp(s->tables[i], coll) == 0;
+    pthread_mutex_unlock(&s->mu);
+    return known;
+}
+
+static tg_err
+table_remember(sqlite_store *s, const char *coll)
+{
+    char *copy = tg_strdup(coll), **grown;
+    tg_err err = TG_OK;
+
+    if (copy == NULL)
+        return TG_ENOMEM;
+    pthread_mutex_lock(&s->mu);
+    grown = realloc(s->tables, (s->n_tables + 1) * sizeof(*s->tables));
+    if (grown == NULL) {
+        err = TG_ENOMEM;
+        free(copy);
+    } else {
+        s->tables = grown;
+        s->tables[s->n_tables++] = copy;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return err;
+}
+
+/* Collections spring into existence on first use, as MongoDB's do. */
+static tg_err
+table_ensure(sqlite_store *s, sqlite3 *db, const char *coll)
+{
+    char t[TABLE_MAX], sql[SQL_MAX];
+    tg_err err;
+
+    if (table_is_known(s, coll))
+        return TG_OK;
+    table_name(s, coll, t);
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE IF NOT EXISTS \"%s\" (id TEXT PRIMARY KEY, doc TEXT NOT NULL, "
+             "expires_at INTEGER);"
+             "CREATE INDEX IF NOT EXISTS \"%s__expires_at\" ON \"%s\"(expires_at) "
+             "WHERE expires_at IS NOT NULL;",
+             t, t, t);
+    err = exec(db, sql, "create table");
+    if (err != TG_OK)
+        return err;
+    return table_remember(s, coll);
+}
+
+/* Acquires a connection whose collection table exists. */
+static tg_err
+begin_op(sqlite_store *s, const char *coll, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    *out = NULL;
+    err = conn_acquire(s, &db);
+    if (err != TG_OK)
+        return err;
+    err = table_ensure(s, db, coll);
+    if (err != TG_OK) {
+        conn_release(s, db);
+        return err;
+    }
+    *out = db;
+    return TG_OK;
+}
+
+static tg_err
+prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+
+    return rc == SQLITE_OK ? TG_OK : sql_err(db, rc, "prepare");
+}
+
+/* Prepares a statement from a format holding the table name once. */
+static tg_err
+prepare_on(sqlite_store *s, sqlite3 *db, const char *coll, const char *fmt, sqlite3_stmt **out)
+{
+    char t[TABLE_MAX], sql[SQL_MAX];
+
+    table_name(s, coll, t);
+    snprintf(sql, sizeof(sql), fmt, t);
+    return prepare(db, sql, out);
+}
+
+static tg_err
+column_doc(sqlite3_stmt *stmt, int col, json_t **out)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    json_error_t jerr;
+
+    *out = NULL;
+    if (text == NULL)
+        return TG_ENOMEM;
+    *out = json_loadb(text, (size_t)sqlite3_column_bytes(stmt, col), 0, &jerr);
+    if (*out == NULL || !json_is_object(*out)) {
+        LOG_ERROR("sqlite: stored document is not a JSON object: %s", jerr.text);
+        json_decref(*out);
+        *out = NULL;
+        return TG_EIO;
+    }
+    return TG_OK;
+}
+
+/* Steps a statement expecting at most one row; *doc (may be NULL) gets column 0 parsed. */
+static tg_err
+step_doc(sqlite3 *db, sqlite3_stmt *stmt, const char *what, json_t **doc)
+{
+    int rc = sqlite3_step(stmt);
+
+    if (doc != NULL)
+        *doc = NULL;
+    if (rc == SQLITE_DONE)
+        return TG_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return sql_err(db, rc, what);
+    return doc != NULL ? column_doc(stmt, 0, doc) : TG_OK;
+}
+
+static void
+bind_expires(sqlite3_stmt *stmt, int idx, const json_t *doc)
+{
+    const json_t *e = json_object_get(doc, "expires_at");
+
+    if (e != NULL)
+        sqlite3_bind_int64(stmt, idx, json_integer_value(e));
+    else
+        sqlite3_bind_null(stmt, idx);
+}
+
+static tg_err
+sqlite_open(const char *location, const char *dbname, void **impl)
+{
+    sqlite_store *s;
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    *impl = NULL;
+    if (!sqlite3_threadsafe()) {
+        LOG_ERROR("sqlite: library built without thread support");
+        return TG_ECONFIG;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return TG_ENOMEM;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->path = tg_strdup(location);
+    s->dbname = tg_strdup(dbname);
+    if (s->path == NULL || s->dbname == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    /* Open one connection now so a bad path fails here, and WAL is set before any sharing. */
+    err = conn_acquire(s, &db);
+    if (err != TG_OK)
+        goto out;
+    conn_release(s, db);
+    *impl = s;
+    s = NULL;
+out:
+    if (s != NULL) {
+        free(s->path);
+        free(s->dbname);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+    }
+    return err;
+}
+
+static void
+sqlite_close(void *impl)
+{
+    sqlite_store *s = impl;
+
+    /* Every call returns its connection before returning, so all are idle now. */
+    for (int i = 0; i < s->n_idle; i++)
+        sqlite3_close(s->idle[i]);
+    for (size_t i = 0; i < s->n_tables; i++)
+        free(s->tables[i]);
+    free(s->tables);
+    free(s->path);
+    free(s->dbname);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static tg_err
+sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
+{
+    sqlite_store *s = impl;
+    char t[TABLE_MAX], sql[SQL_MAX];
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    table_name(s, coll, t);
+    for (size_t i = 0; unique_fields != NULL && unique_fields[i] != NULL; i++) {
+        const char *f = unique_fields[i];
+
+        snprintf(
+            sql, sizeof(sql),
+            "CREATE UNIQUE INDEX IF NOT EXISTS \"%s__u_%s\" ON \"%s\"(json_extract(doc,'$.%s'))", t,
+            f, t, f);
+        err = exec(db, sql, "create unique index");
+        if (err != TG_OK)
+            break;
+    }
+    conn_release(s, db);
+    return err;
+}
+
+static tg_err
+sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
+{
+    sqlite_store *s = impl;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    tg_err err;
+    int rc;
+
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    err = prepare_on(s, db, coll, "INSERT INTO \"%s\" (id, doc, expires_at) VALUES (?1, ?2, ?3)",
+                     &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, json_string_value(json_object_get(doc, "_id")), -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
+    bind_expires(stmt, 3, doc);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sql_err(db, rc, "insert");
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+static tg_err
+sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
+{
+    sqlite_store *s = impl;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    *out = NULL;
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    err = prepare_on(s, db, coll,
+                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
+                     "AND (expires_at IS NULL OR expires_at > ?2)",
+                     &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, tg_now_s());
+    err = step_doc(db, stmt, "get", out);
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+static tg_err
+sqlite_find_one(void *impl, const char *coll, const char *field, const char *value, json_t **out)
+{
+    sqlite_store *s = impl;
+    char t[TABLE_MAX], sql[SQL_MAX];
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    *out = NULL;
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    /* Same expression as the unique index so the planner uses it; json_type excludes objects
+     * and arrays whose JSON text happens to equal the value. */
+    table_name(s, coll, t);
+    snprintf(sql, sizeof(sql),
+             "SELECT doc FROM \"%s\" WHERE json_extract(doc,'$.%s') = ?1 "
+             "AND json_type(doc,'$.%s') = 'text' "
+             "AND (expires_at IS NULL OR expires_at > ?2) LIMIT 1",
+             t, field, field);
+    err = prepare(db, sql, &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, tg_now_s());
+    err = step_doc(db, stmt, "find_one", out);
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+/* Read-merge-write inside BEGIN IMMEDIATE (the write lock is taken first, so the row cannot
+ * change in between). Merging in C gives exact $set semantics, which json_patch (a merge
+ * patch: null deletes, objects merge) does not. */
+static tg_err
+update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
+              const json_t *set_fields)
+{
+    sqlite3_stmt *stmt = NULL;
+    json_t *doc = NULL;
+    char *text = NULL;
+    tg_err err;
+    int rc;
+
+    err = prepare_on(s, db, coll,
+                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
+                     "AND (expires_at IS NULL OR expires_at > ?2)",
+                     &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, tg_now_s());
+    err = step_doc(db, stmt, "update read", &doc);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (json_object_update(doc, (json_t *)set_fields) != 0 ||
+        (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    err =
+        prepare_on(s, db, coll, "UPDATE \"%s\" SET doc = ?1, expires_at = ?2 WHERE id = ?3", &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
+    bind_expires(stmt, 2, doc);
+    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sql_err(db, rc, "update");
+out:
+    sqlite3_finalize(stmt);
+    json_decref(doc);
+    free(text);
+    return err;
+}
+
+static tg_err
+sqlite_update(void *impl, const char *coll, const char *id, const json_t *set_fields)
+{
+    sqlite_store *s = impl;
+    sqlite3 *db = NULL;
+    tg_err err;
+
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    err = exec(db, "BEGIN IMMEDIATE", "begin");
+    if (err != TG_OK)
+        goto out;
+    err = update_locked(s, db, coll, id, set_fields);
+    if (err == TG_OK)
+        err = exec(db, "COMMIT", "commit");
+    if (err != TG_OK && !sqlite3_get_autocommit(db))
+        (void)exec(db, "ROLLBACK", "rollback");
+out:
+    conn_release(s, db);
+    return err;
+}
+
+static tg_err
+sqlite_remove(void *impl, const char *coll, const char *id)
+{
+    sqlite_store *s = impl;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    tg_err err;
+    int rc;
+
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    err = prepare_on(s, db, coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at", &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        err = TG_ENOTFOUND;
+    } else if (rc != SQLITE_ROW) {
+        err = sql_err(db, rc, "delete");
+    } else {
+        /* An expired document was already absent for the caller; it is gone now anyway. */
+        if (sqlite3_column_type(stmt, 0) != SQLITE_NULL &&
+            sqlite3_column_int64(stmt, 0) <= tg_now_s())
+            err = TG_ENOTFOUND;
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_DONE)
+            err = sql_err(db, rc, "delete");
+    }
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+/* After the atomic take found nothing to take: absent, or taken by this consumer (a resend,
+ * TG_OK with the document) or by another (TG_ECONSUMED). */
+static tg_err
+consume_replay(sqlite_store *s, sqlite3 *db, const char *coll, const char *id, const char *consumer,
+               int64_t now, json_t **out)
+{
+    sqlite3_stmt *stmt = NULL;
+    json_t *doc = NULL;
+    const json_t *by;
+    tg_err err;
+
+    err = prepare_on(s, db, coll,
+                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
+                     "AND (expires_at IS NULL OR expires_at > ?2)",
+                     &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    err = step_doc(db, stmt, "consume read", &doc);
+    if (err != TG_OK)
+        goto out;
+    by = json_object_get(doc, "consumed_by");
+    if (!json_is_string(by) || strcmp(json_string_value(by), consumer) != 0) {
+        err = TG_ECONSUMED;
+        goto out;
+    }
+    *out = doc;
+    doc = NULL;
+out:
+    sqlite3_finalize(stmt);
+    json_decref(doc);
+    return err;
+}
+
+static tg_err
+sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer, json_t **out)
+{
+    sqlite_store *s = impl;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    int64_t now = tg_now_s();
+    tg_err err;
+
+    *out = NULL;
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    /* The one atomic take: only a live, untaken row changes, and it comes back changed. */
+    err = prepare_on(s, db, coll,
+                     "UPDATE \"%s\" SET doc = json_set(doc, '$.consumed_by', ?2, "
+                     "'$.consumed_at', ?3) WHERE id = ?1 "
+                     "AND json_extract(doc, '$.consumed_by') IS NULL "
+                     "AND (expires_at IS NULL OR expires_at > ?3) RETURNING doc",
+                     &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, consumer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, now);
+    err = step_doc(db, stmt, "consume", out);
+    if (err == TG_OK && sqlite3_step(stmt) != SQLITE_DONE) {
+        err = sql_err(db, sqlite3_errcode(db), "consume");
+        json_decref(*out);
+        *out = NULL;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (err == TG_ENOTFOUND)
+        err = consume_replay(s, db, coll, id, consumer, now, out);
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+static tg_err
+sqlite_purge_expired(void *impl, const char *coll, int64_t *purged)
+{
+    sqlite_store *s = impl;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3 *db = NULL;
+    tg_err err;
+    int rc;
+
+    *purged = 0;
+    err = begin_op(s, coll, &db);
+    if (err != TG_OK)
+        return err;
+    err = prepare_on(s, db, coll,
+                     "DELETE FROM \"%s\" WHERE expires_at IS NOT NULL AND expires_at <= ?1", &stmt);
+    if (err != TG_OK)
+        goto out;
+    sqlite3_bind_int64(stmt, 1, tg_now_s());
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sql_err(db, rc, "purge");
+    else
+        *purged = sqlite3_changes64(db);
+out:
+    sqlite3_finalize(stmt);
+    conn_release(s, db);
+    return err;
+}
+
+const store_driver store_sqlite_driver = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .ensure = sqlite_ensure,
+    .insert = sqlite_insert,
+    .get = sqlite_get,
+    .find_one = sqlite_find_one,
+    .update = sqlite_update,
+    .remove = sqlite_remove,
+    .consume = sqlite_consume,
+    .purge_expired = sqlite_purge_expired,
+};
