@@ -70,7 +70,7 @@ log_write(tg_log_level level, const char *file, int line, const char *func, cons
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     format_time(ts, sizeof(ts));
-    snprintf(where, sizeof(where), "%s:%d %s", file, line, func);
+    snprintf(where, sizeof(where), "%.100s:%d %.40s", file, line, func);
 
     obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ts", ts, "level", level_names[level], "service",
                     log_service, "at", where, "msg", msg);

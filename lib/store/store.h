@@ -11,6 +11,12 @@
  * Thread safety: one store handle is shared by all threads of a process; every call may be
  * made concurrently.
  *
+ * Documents (checked centrally in store.c for every driver, TG_EINVAL otherwise): top-level
+ * keys match [A-Za-z0-9_]{1,64}; nested keys are non-empty, do not start with '$' and hold no
+ * '.' or NUL (MongoDB's reserved forms); no array directly inside an array; no NUL inside
+ * strings; "expires_at", when present, is an integer; "_id" and consumers are at most 1024
+ * bytes; nesting is at most 64 levels; a serialized document is at most 1 MiB (TG_ETOOBIG).
+ *
  * Ownership: documents passed in are borrowed (the caller keeps its reference); documents
  * returned through json_t **out are new references the caller releases with json_decref().
  */
