@@ -12,10 +12,10 @@
 
 struct jose_key {
     jose_alg alg;
-    EVP_PKEY *pkey;   /* owned */
-    X509 *cert;       /* owned; NULL when none was given */
+    EVP_PKEY *pkey; /* owned */
+    X509 *cert;     /* owned; NULL when none was given */
     bool has_private;
-    char kid[44];     /* RFC 7638 SHA-256 thumbprint, base64url (43 chars) */
+    char kid[44]; /* RFC 7638 SHA-256 thumbprint, base64url (43 chars) */
 };
 
 /* Logs the thread's OpenSSL error queue once under `what` and clears it. */

@@ -12,7 +12,7 @@
 #include "core/util.h"
 #include "jose/jose_internal.h"
 
-#define JWS_MAX (16 * 1024)
+#define JWS_MAX ((size_t)16 * 1024)
 #define ES256_SIG_LEN 64
 #define HS256_LEN 32
 
@@ -37,8 +37,8 @@ hmac_sha256(const void *secret, size_t secret_len, const void *data, size_t len,
 {
     size_t maclen = 0;
 
-    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len, data, len, mac,
-                  HS256_LEN, &maclen) == NULL ||
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len, data, len, mac, HS256_LEN,
+                  &maclen) == NULL ||
         maclen != HS256_LEN) {
         jose_log_openssl("HMAC-SHA256");
         return TG_ECRYPTO;
@@ -86,8 +86,7 @@ out:
 
 /* Signs data with an asymmetric key; *sig is malloc'd. */
 static tg_err
-sign_pkey(const jose_key *key, const char *data, size_t len, unsigned char **sig,
-          size_t *siglen)
+sign_pkey(const jose_key *key, const char *data, size_t len, unsigned char **sig, size_t *siglen)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
@@ -173,8 +172,8 @@ jose_sign(jose_alg alg, const jose_key *key, const void *hmac_secret, size_t sec
     } else {
         if (key == NULL || key->alg != alg || !key->has_private)
             return TG_EINVAL;
-        header = json_pack("{s:s, s:s, s:s}", "alg", jose_alg_name(alg), "typ", "JWT", "kid",
-                           key->kid);
+        header =
+            json_pack("{s:s, s:s, s:s}", "alg", jose_alg_name(alg), "typ", "JWT", "kid", key->kid);
     }
     err = TG_ENOMEM;
     if (header == NULL)
@@ -392,8 +391,8 @@ jose_jws_verify(const jose_jws *jws, const jose_key *key, const void *hmac_secre
         if ((err = hmac_sha256(hmac_secret, secret_len, jws->signing_input,
                                strlen(jws->signing_input), mac)) != TG_OK)
             return err;
-        err = tg_ct_equal(mac, sizeof(mac), jws->signature, jws->signature_len) ? TG_OK
-                                                                                : TG_EDENIED;
+        err =
+            tg_ct_equal(mac, sizeof(mac), jws->signature, jws->signature_len) ? TG_OK : TG_EDENIED;
         OPENSSL_cleanse(mac, sizeof(mac));
         return err;
     }

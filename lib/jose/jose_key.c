@@ -15,7 +15,7 @@
 #include "jose/jose_internal.h"
 #include "jose/x509.h"
 
-#define PEM_MAX (64 * 1024)
+#define PEM_MAX ((size_t)64 * 1024)
 #define CERT_DAYS (14 * 365 + 3)
 #define EC_P256_COORD 32
 
@@ -105,8 +105,7 @@ public_members(const jose_key *key, char **a, char **b)
             return err;
         err = bn_param_b64url(key->pkey, OSSL_PKEY_PARAM_RSA_E, 0, b);
     } else {
-        if ((err = bn_param_b64url(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, EC_P256_COORD, a)) !=
-            TG_OK)
+        if ((err = bn_param_b64url(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, EC_P256_COORD, a)) != TG_OK)
             return err;
         err = bn_param_b64url(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, EC_P256_COORD, b);
     }
@@ -438,8 +437,7 @@ jose_key_to_jwk(const jose_key *key)
                         jose_alg_name(key->alg), "kid", key->kid, "n", a, "e", b);
     else
         jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "use", "sig", "alg",
-                        jose_alg_name(key->alg), "kid", key->kid, "crv", "P-256", "x", a, "y",
-                        b);
+                        jose_alg_name(key->alg), "kid", key->kid, "crv", "P-256", "x", a, "y", b);
     free(a);
     free(b);
     if (jwk != NULL && key->cert != NULL && add_cert_members(jwk, key->cert) != TG_OK) {

@@ -125,8 +125,8 @@ jose_x509_self_signed(EVP_PKEY *pkey, const char *cn, int days, X509 **out)
     if (!BN_rand(serial, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
         BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) == NULL)
         goto fail;
-    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                                    -1, 0))
+    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                    0))
         goto fail;
     if (!X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name))
         goto fail;
