@@ -68,20 +68,39 @@ static const struct {
 
 /* Tenant settings that change behaviour (§4) but are not implemented yet. */
 static const char *const tenant_unsupported[] = {
-    "session_lifetime", "idle_session_lifetime", "ephemeral_session_lifetime",
-    "idle_ephemeral_session_lifetime", "session_cookie", "default_redirection_uri",
-    "enabled_locales", "device_flow", "oidc_logout", "sessions",
-    "pushed_authorization_requests_supported", "resource_parameter_profile",
-    "acr_values_supported", "mtls", NULL,
+    "session_lifetime",
+    "idle_session_lifetime",
+    "ephemeral_session_lifetime",
+    "idle_ephemeral_session_lifetime",
+    "session_cookie",
+    "default_redirection_uri",
+    "enabled_locales",
+    "device_flow",
+    "oidc_logout",
+    "sessions",
+    "pushed_authorization_requests_supported",
+    "resource_parameter_profile",
+    "acr_values_supported",
+    "mtls",
+    NULL,
 };
 static const char *const tenant_flags_unsupported[] = {
-    "enable_client_connections", "enable_public_signup_user_exists_error",
-    "revoke_refresh_token_grant", "enforce_client_authentication_on_passwordless_start",
-    "allow_legacy_tokeninfo_endpoint", "allow_legacy_delegation_grant_types",
-    "allow_legacy_ro_grant_types", "enable_legacy_profile", "no_disclose_enterprise_connections",
-    "disable_clickjack_protection_headers", "change_pwd_flow_v1",
-    "enable_dynamic_client_registration", "require_pushed_authorization_requests",
-    "mfa_show_factor_list_on_enrollment", "use_scope_descriptions_for_consent", NULL,
+    "enable_client_connections",
+    "enable_public_signup_user_exists_error",
+    "revoke_refresh_token_grant",
+    "enforce_client_authentication_on_passwordless_start",
+    "allow_legacy_tokeninfo_endpoint",
+    "allow_legacy_delegation_grant_types",
+    "allow_legacy_ro_grant_types",
+    "enable_legacy_profile",
+    "no_disclose_enterprise_connections",
+    "disable_clickjack_protection_headers",
+    "change_pwd_flow_v1",
+    "enable_dynamic_client_registration",
+    "require_pushed_authorization_requests",
+    "mfa_show_factor_list_on_enrollment",
+    "use_scope_descriptions_for_consent",
+    NULL,
 };
 
 static tg_err
@@ -90,7 +109,8 @@ check_top_level(config_ctx *c, const json_t *root)
     const char *key;
     const json_t *v;
 
-    json_object_foreach((json_t *)root, key, v) {
+    json_object_foreach((json_t *)root, key, v)
+    {
         size_t i;
 
         for (i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++)
@@ -132,8 +152,8 @@ config_tenant_load(config_ctx *c, const json_t *t, config *cfg)
         out->default_directory = NULL;
     }
     /* The Deploy CLI rejects page settings inside tenant: they belong under pages:. */
-    for (const char *const *k = (const char *const[]){"change_password", "guardian_mfa_page",
-                                                      "error_page", NULL};
+    for (const char *const *k =
+             (const char *const[]){"change_password", "guardian_mfa_page", "error_page", NULL};
          *k != NULL; k++)
         if (json_object_get(t, *k) != NULL)
             return config_fail(c, *k, "page settings belong under the top-level pages: key");
@@ -152,8 +172,8 @@ tg_err
 config_load_text(const char *name, const char *text, size_t len, const char *master_key,
                  config **out, char *errbuf, size_t errlen)
 {
-    config_ctx c = {.name = name != NULL ? name : "tenant.yaml", .errbuf = errbuf,
-                    .errlen = errlen};
+    config_ctx c = {
+        .name = name != NULL ? name : "tenant.yaml", .errbuf = errbuf, .errlen = errlen};
     char *expanded = NULL;
     size_t xlen = 0;
     json_t *root = NULL;
@@ -205,7 +225,7 @@ config_load(const char *path, const char *master_key, config **out, char *errbuf
 {
     config_ctx c = {.name = path, .errbuf = errbuf, .errlen = errlen};
     char *text = NULL;
-    size_t len = 0, cap = 64 * 1024;
+    size_t len = 0, cap = (size_t)64 * 1024;
     FILE *f;
     tg_err err;
 

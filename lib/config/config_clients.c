@@ -141,8 +141,9 @@ load_credential(config_ctx *c, const json_t *item, size_t i, config_client *cl, 
         goto fail;
     err = TG_ECONFIG;
     if (pem == NULL) {
-        config_fail(c, field, "pem: required (exports omit it; supply it, e.g. through a "
-                              "##KEY## placeholder)");
+        config_fail(c, field,
+                    "pem: required (exports omit it; supply it, e.g. through a "
+                    "##KEY## placeholder)");
         goto fail;
     }
     if (cr->name == NULL && (cr->name = strdup("")) == NULL)
@@ -187,12 +188,13 @@ load_auth_methods(config_ctx *c, const json_t *entry, config_client *cl)
         return err;
     if (methods == NULL)
         return TG_OK;
-    json_object_foreach((json_t *)methods, key, item)
-        if (strcmp(key, "private_key_jwt") != 0 && config_value_is_set(item))
-            return config_fail(c, "client_authentication_methods", "%s: not supported", key);
+    json_object_foreach(
+        (json_t *)methods, key,
+        item) if (strcmp(key, "private_key_jwt") != 0 &&
+                  config_value_is_set(item)) return config_fail(c, "client_authentication_methods",
+                                                                "%s: not supported", key);
     if ((err = config_get_object(c, methods, "private_key_jwt", &pkj)) != TG_OK) {
-        return config_fail(c, "client_authentication_methods.private_key_jwt",
-                           "must be an object");
+        return config_fail(c, "client_authentication_methods.private_key_jwt", "must be an object");
     }
     if (pkj == NULL)
         return TG_OK;
@@ -206,7 +208,8 @@ load_auth_methods(config_ctx *c, const json_t *entry, config_client *cl)
         return TG_OK;
     if ((cl->credentials = calloc(json_array_size(creds), sizeof(*cl->credentials))) == NULL)
         return config_fail(c, NULL, "out of memory");
-    json_array_foreach(creds, i, item) {
+    json_array_foreach(creds, i, item)
+    {
         bool dropped;
 
         if ((err = load_credential(c, item, i, cl, &dropped)) != TG_OK)
@@ -331,8 +334,8 @@ derive_identity(config_ctx *c, config_client *cl)
     if (cl->client_secret == NULL) {
         if (c->master_key == NULL)
             return config_fail(c, "client_secret", "missing, and no master key to derive it");
-        if ((err = config_derive(c->master_key, "client_secret:", cl->name,
-                                 &cl->client_secret)) != TG_OK)
+        if ((err = config_derive(c->master_key, "client_secret:", cl->name, &cl->client_secret)) !=
+            TG_OK)
             return config_fail(c, "client_secret", "cannot derive: %s", tg_strerror(err));
     }
     return TG_OK;
@@ -358,10 +361,9 @@ load_client(config_ctx *c, const json_t *entry, size_t idx, config_client *cl)
         (err = config_get_string(c, entry, "app_type", &cl->app_type)) != TG_OK ||
         (err = config_get_bool(c, entry, "is_first_party", true, &cl->is_first_party)) != TG_OK ||
         (err = config_get_strv(c, entry, "callbacks", &cl->callbacks, NULL)) != TG_OK ||
-        (err = config_get_strv(c, entry, "allowed_logout_urls", &cl->allowed_logout_urls,
-                               NULL)) != TG_OK ||
-        (err = config_get_strv(c, entry, "allowed_origins", &cl->allowed_origins, NULL)) !=
+        (err = config_get_strv(c, entry, "allowed_logout_urls", &cl->allowed_logout_urls, NULL)) !=
             TG_OK ||
+        (err = config_get_strv(c, entry, "allowed_origins", &cl->allowed_origins, NULL)) != TG_OK ||
         (err = config_get_strv(c, entry, "web_origins", &cl->web_origins, NULL)) != TG_OK)
         return err;
     if (cl->client_id != NULL && cl->client_id[0] == '\0')
@@ -391,8 +393,9 @@ load_client(config_ctx *c, const json_t *entry, size_t idx, config_client *cl)
 tg_err
 config_clients_load(config_ctx *c, const json_t *clients, config *cfg)
 {
+    json_t *names = NULL, *ids = NULL;
     size_t n;
-    tg_err err;
+    tg_err err = TG_OK;
 
     c->entry[0] = '\0';
     if (clients == NULL || json_is_null(clients))
@@ -401,21 +404,32 @@ config_clients_load(config_ctx *c, const json_t *clients, config *cfg)
         return config_fail(c, "clients", "must be a list");
     if ((n = json_array_size(clients)) == 0)
         return TG_OK;
-    if ((cfg->clients = calloc(n, sizeof(*cfg->clients))) == NULL)
-        return config_fail(c, NULL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
+    names = json_object();
+    ids = json_object();
+    if ((cfg->clients = calloc(n, sizeof(*cfg->clients))) == NULL || names == NULL || ids == NULL) {
+        err = config_fail(c, NULL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && err == TG_OK; i++) {
         config_client *cl = &cfg->clients[i];
+        long long dup = -1;
 
         cfg->n_clients = i + 1; /* so config_free sees the partly filled entry */
         if ((err = load_client(c, json_array_get(clients, i), i, cl)) != TG_OK)
-            return err;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(cfg->clients[j].name, cl->name) == 0)
-                return config_fail(c, "name", "duplicate of clients[%zu]", j);
-            if (strcmp(cfg->clients[j].client_id, cl->client_id) == 0)
-                return config_fail(c, "client_id", "duplicate of clients[%zu]", j);
-        }
+            break;
+        if (config_seen(names, cl->name, i, &dup) != TG_OK)
+            err = config_fail(c, NULL, "out of memory");
+        else if (dup >= 0)
+            err = config_fail(c, "name", "duplicate of clients[%lld]", dup);
+        else if (config_seen(ids, cl->client_id, i, &dup) != TG_OK)
+            err = config_fail(c, NULL, "out of memory");
+        else if (dup >= 0)
+            err = config_fail(c, "client_id", "duplicate of clients[%lld]", dup);
     }
-    c->entry[0] = '\0';
-    return TG_OK;
+    if (err == TG_OK)
+        c->entry[0] = '\0';
+out:
+    json_decref(names);
+    json_decref(ids);
+    return err;
 }

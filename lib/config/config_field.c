@@ -63,7 +63,7 @@ config_set_entry(config_ctx *c, const char *list, size_t i, const char *name)
     }
     /* Names come from the file: keep messages on one line and bounded. */
     for (const char *p = name; *p != '\0' && n < sizeof(clean) - 4; p++)
-        clean[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+        clean[n++] = (unsigned char)*p < 0x20 || *p == 0x7f ? (char)'?' : *p;
     if (name[n] != '\0') {
         memcpy(clean + n, "...", 3);
         n += 3;
@@ -128,8 +128,7 @@ config_get_int(config_ctx *c, const json_t *obj, const char *key, int64_t dflt, 
         return config_fail(c, key, "must be an integer");
     i = json_integer_value(v);
     if (i < min || i > max)
-        return config_fail(c, key, "must be between %lld and %lld", (long long)min,
-                           (long long)max);
+        return config_fail(c, key, "must be between %lld and %lld", (long long)min, (long long)max);
     *out = (int64_t)i;
     return TG_OK;
 }
@@ -164,8 +163,7 @@ config_strv_set(config_strv *v, const char *const *items, size_t n)
 }
 
 tg_err
-config_get_strv(config_ctx *c, const json_t *obj, const char *key, config_strv *out,
-                bool *present)
+config_get_strv(config_ctx *c, const json_t *obj, const char *key, config_strv *out, bool *present)
 {
     const json_t *v = provided(obj, key), *item;
     size_t i;
@@ -177,14 +175,14 @@ config_get_strv(config_ctx *c, const json_t *obj, const char *key, config_strv *
         return TG_OK;
     if (!json_is_array(v))
         return config_fail(c, key, "must be a list of strings");
-    json_array_foreach(v, i, item)
-        if (!json_is_string(item))
-            return config_fail(c, key, "must be a list of strings");
+    json_array_foreach(v, i, item) if (!json_is_string(item)) return config_fail(
+        c, key, "must be a list of strings");
     if (json_array_size(v) == 0)
         return TG_OK;
     if ((out->v = calloc(json_array_size(v), sizeof(char *))) == NULL)
         return config_fail(c, key, "out of memory");
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         if ((out->v[i] = strdup(json_string_value(item))) == NULL) {
             config_strv_fini(out);
             return config_fail(c, key, "out of memory");
@@ -220,6 +218,19 @@ config_get_array(config_ctx *c, const json_t *obj, const char *key, const json_t
         return config_fail(c, key, "must be a list");
     *out = v;
     return TG_OK;
+}
+
+tg_err
+config_seen(json_t *set, const char *key, size_t idx, long long *dup)
+{
+    const json_t *prev = json_object_get(set, key);
+
+    *dup = -1;
+    if (prev != NULL) {
+        *dup = (long long)json_integer_value(prev);
+        return TG_OK;
+    }
+    return json_object_set_new(set, key, json_integer((json_int_t)idx)) == 0 ? TG_OK : TG_ENOMEM;
 }
 
 bool

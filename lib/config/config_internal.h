@@ -9,8 +9,8 @@
 
 #include "config/config.h"
 
-#define CONFIG_MAX_TEXT (4u * 1024 * 1024) /* raw and expanded text ceiling */
-#define CONFIG_MAX_DEPTH 64                /* YAML nesting ceiling */
+#define CONFIG_MAX_TEXT ((size_t)4 * 1024 * 1024) /* raw and expanded text ceiling */
+#define CONFIG_MAX_DEPTH 64                       /* YAML nesting ceiling */
 
 /* Where an error is reported: file name, the current entry (e.g. `clients[2] ("Acme")`) and
  * the caller's buffer. */
@@ -51,8 +51,8 @@ void config_set_entry(config_ctx *c, const char *list, size_t i, const char *nam
  * a message naming the field. */
 tg_err config_get_string(config_ctx *c, const json_t *obj, const char *key, char **out);
 tg_err config_get_bool(config_ctx *c, const json_t *obj, const char *key, bool dflt, bool *out);
-tg_err config_get_int(config_ctx *c, const json_t *obj, const char *key, int64_t dflt,
-                      int64_t min, int64_t max, int64_t *out);
+tg_err config_get_int(config_ctx *c, const json_t *obj, const char *key, int64_t dflt, int64_t min,
+                      int64_t max, int64_t *out);
 /* *present says whether the list was provided at all. */
 tg_err config_get_strv(config_ctx *c, const json_t *obj, const char *key, config_strv *out,
                        bool *present);
@@ -61,6 +61,11 @@ tg_err config_get_object(config_ctx *c, const json_t *obj, const char *key, cons
 tg_err config_get_array(config_ctx *c, const json_t *obj, const char *key, const json_t **out);
 void config_strv_fini(config_strv *v);
 tg_err config_strv_set(config_strv *v, const char *const *items, size_t n);
+
+/* Uniqueness in O(1) per entry: set is a jansson object used as a hash set from key to entry
+ * index. *dup is the index of an earlier entry with the same key, or -1 (then key is recorded
+ * with idx). TG_ENOMEM on allocation failure. */
+tg_err config_seen(json_t *set, const char *key, size_t idx, long long *dup);
 
 /* True when v carries something: not null/false, not an empty string, array or object. */
 bool config_value_is_set(const json_t *v);

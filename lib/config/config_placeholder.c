@@ -132,8 +132,7 @@ pass(config_ctx *c, const char *text, size_t len, const char *marker, buf *out)
 }
 
 tg_err
-config_placeholders_expand(config_ctx *c, const char *text, size_t len, char **out,
-                           size_t *out_len)
+config_placeholders_expand(config_ctx *c, const char *text, size_t len, char **out, size_t *out_len)
 {
     buf first = {0}, second = {0};
     tg_err err;

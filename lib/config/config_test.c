@@ -169,8 +169,7 @@ load_ok(const char *text, const char *master)
 {
     char err[512] = "";
     config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), master, &cfg, err,
-                                 sizeof(err));
+    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), master, &cfg, err, sizeof(err));
 
     if (rc != TG_OK)
         fail_msg("load failed (%s): %s", tg_strerror(rc), err);
@@ -208,8 +207,7 @@ derive_expected(const char *master, const char *msg)
     char *out = NULL;
 
     assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, master, strlen(master),
-                              (const unsigned char *)msg, strlen(msg), mac, sizeof(mac),
-                              &maclen));
+                              (const unsigned char *)msg, strlen(msg), mac, sizeof(mac), &maclen));
     assert_int_equal(tg_b64url_encode(mac, maclen, &out), TG_OK);
     return out;
 }
@@ -366,18 +364,17 @@ test_credentials_from_environment(void **state)
 static void
 test_placeholder_replacement(void **state)
 {
-    static const char text[] =
-        "tenant:\n"
-        "  friendly_name: My ##TGT_NAME## tenant\n"
-        "  allowed_logout_urls: @@TGT_ORIGINS@@\n"
-        "clients:\n"
-        "  - name: '@@TGT_NAME@@'\n"
-        "    client_id: \"##TGT_UNSET##\"\n"
-        "    allowed_origins: '@@TGT_ORIGINS@@'\n"
-        "    web_origins: [\"https://z.example\", ##TGT_MORE##]\n"
-        "    callbacks: ['@@TGT_UNSET@@', \"@@TGT_DOLLAR@@\"]\n"
-        "    allowed_logout_urls: ##TGT_UNSET##\n"
-        "    app_type: ##TGT_TYPE##\n";
+    static const char text[] = "tenant:\n"
+                               "  friendly_name: My ##TGT_NAME## tenant\n"
+                               "  allowed_logout_urls: @@TGT_ORIGINS@@\n"
+                               "clients:\n"
+                               "  - name: '@@TGT_NAME@@'\n"
+                               "    client_id: \"##TGT_UNSET##\"\n"
+                               "    allowed_origins: '@@TGT_ORIGINS@@'\n"
+                               "    web_origins: [\"https://z.example\", ##TGT_MORE##]\n"
+                               "    callbacks: ['@@TGT_UNSET@@', \"@@TGT_DOLLAR@@\"]\n"
+                               "    allowed_logout_urls: ##TGT_UNSET##\n"
+                               "    app_type: ##TGT_TYPE##\n";
     config *cfg;
     const config_client *cl;
 
@@ -636,7 +633,8 @@ test_invalid_files(void **state)
     FAILS("clients: \"x\"\n", "tenant.yaml: clients: must be a list");
     FAILS("clients: [{name: A, grant_types: 3}]\n",
           "tenant.yaml: clients[0] (\"A\"): grant_types: must be a list of strings");
-    FAILS("clients: [{name: A, callbacks: [1]}]\n", "clients[0] (\"A\"): callbacks: must be a list");
+    FAILS("clients: [{name: A, callbacks: [1]}]\n",
+          "clients[0] (\"A\"): callbacks: must be a list");
     FAILS("clients: [x]\n", "tenant.yaml: clients[0]: must be an object");
     FAILS("clients: [{app_type: spa}]\n", "tenant.yaml: clients[0]: name: required");
     FAILS("clients: [{name: ''}]\n", "clients[0]: name: required");
@@ -702,7 +700,7 @@ test_invalid_files(void **state)
           "short}]\n",
           "signing_secret: must be at least 16 characters");
     FAILS("clientGrants: [{client_id: A, scope: []}]\n", "tenant.yaml: clientGrants[0]: audience: "
-                                                        "required");
+                                                         "required");
     FAILS("clientGrants: [{audience: x}]\n",
           "clientGrants[0]: client_id: exactly one of client_id and default_for");
     FAILS("clientGrants: [{audience: x, client_id: A, default_for: third_party_clients}]\n",
@@ -712,7 +710,7 @@ test_invalid_files(void **state)
     FAILS("clientGrants: [{audience: x, client_id: A, scope: [1]}]\n",
           "clientGrants[0]: scope: must be a list of strings");
     FAILS("clientGrants: [{audience: x, client_id: A}, {audience: x, client_id: A}]\n",
-          "clientGrants[1]: a grant for this client_id and audience already exists");
+          "clientGrants[1]: duplicate of clientGrants[0] (same client_id and audience)");
     FAILS("tenant: x\n", "tenant.yaml: tenant: must be an object");
     FAILS("tenant: {allowed_logout_urls: 3}\n", "tenant: allowed_logout_urls: must be a list");
     FAILS("tenant: {error_page: {url: x}}\n", "tenant: error_page: page settings belong under");
@@ -797,8 +795,7 @@ test_yaml_typing(void **state)
 
     (void)state;
     assert_int_equal(config_yaml_parse(&c, text, strlen(text), &root), TG_OK);
-    for (const char *const *k = (const char *const[]){"n1", "n2", "n3", "n4", "s1", NULL}; *k;
-         k++)
+    for (const char *const *k = (const char *const[]){"n1", "n2", "n3", "n4", "s1", NULL}; *k; k++)
         assert_true(json_is_null(json_object_get(root, *k)));
     assert_string_equal(json_string_value(json_object_get(root, "n5")), "");
     assert_true(json_is_true(json_object_get(root, "b1")));
@@ -860,6 +857,33 @@ test_load_from_file(void **state)
     assert_null(cfg);
 }
 
+/* Many entries load in linear time (uniqueness and name lookups are hashed). */
+static void
+test_many_entries(void **state)
+{
+    const size_t n = 20000;
+    size_t cap = n * 120 + 256, o = 0;
+    char *text = malloc(cap), id[40];
+    config *cfg;
+
+    (void)state;
+    o += (size_t)snprintf(text + o, cap - o,
+                          "resourceServers: [{name: A, identifier: 'urn:a'}]\n"
+                          "clients:\n");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, cap - o, "  - {name: c%zu, client_id: id%zu}\n", i, i);
+    o += (size_t)snprintf(text + o, cap - o, "clientGrants:\n");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, cap - o, "  - {client_id: c%zu, audience: 'urn:a'}\n", i);
+    cfg = load_ok(text, MASTER);
+    assert_int_equal(cfg->n_clients, n);
+    assert_int_equal(cfg->n_client_grants, n);
+    snprintf(id, sizeof(id), "id%zu", n - 1);
+    assert_non_null(config_grant_find(cfg, id, "urn:a"));
+    config_free(cfg);
+    free(text);
+}
+
 /* Random byte mutations of the realistic file: every outcome is a clean load or a clean error,
  * never a crash or a leak (ASan/UBSan watch). */
 static void
@@ -909,6 +933,7 @@ main(void)
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_yaml_typing),
         cmocka_unit_test(test_load_from_file),
+        cmocka_unit_test(test_many_entries),
         cmocka_unit_test(test_mutations_never_crash),
     };
 

@@ -171,8 +171,7 @@ scalar(yctx *y, const yaml_event_t *ev, json_t **out)
         const char *t = tag + strlen(TAG_PREFIX);
         int k = t[0] == 'n' ? 0 : t[0] == 'b' ? 1 : t[0] == 'i' ? 2 : 3;
         json_t *v = plain_scalar(s, n);
-        bool ok = v != NULL && (json_typeof(v) == want[k] ||
-                                (k == 1 && json_is_false(v)) ||
+        bool ok = v != NULL && (json_typeof(v) == want[k] || (k == 1 && json_is_false(v)) ||
                                 (k == 3 && json_is_integer(v)));
 
         if (!ok) {
@@ -307,19 +306,12 @@ node(yctx *y, yaml_event_t *ev, int depth, json_t **out)
 
     *out = NULL;
     switch (ev->type) {
-    case YAML_SCALAR_EVENT:
-        anchor = ev->data.scalar.anchor;
-        break;
-    case YAML_SEQUENCE_START_EVENT:
-        anchor = ev->data.sequence_start.anchor;
-        break;
-    case YAML_MAPPING_START_EVENT:
-        anchor = ev->data.mapping_start.anchor;
-        break;
+    case YAML_SCALAR_EVENT: anchor = ev->data.scalar.anchor; break;
+    case YAML_SEQUENCE_START_EVENT: anchor = ev->data.sequence_start.anchor; break;
+    case YAML_MAPPING_START_EVENT: anchor = ev->data.mapping_start.anchor; break;
     case YAML_ALIAS_EVENT:
         return fail_at(y, &ev->start_mark, "anchors and aliases are not supported");
-    default:
-        return fail_at(y, &ev->start_mark, "unexpected YAML event");
+    default: return fail_at(y, &ev->start_mark, "unexpected YAML event");
     }
     if (anchor != NULL)
         return fail_at(y, &ev->start_mark, "anchors and aliases are not supported");
