@@ -54,14 +54,15 @@ format_time(char *buf, size_t len)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 void
 log_write(tg_log_level level, const char *file, int line, const char *func, const char *fmt, ...)
 {
-    char msg[1024], ts[32], where[160];
+    char msg[1024], ts[48], where[160];
     va_list ap;
     json_t *obj;
     char *text;
