@@ -1,0 +1,123 @@
+/* Gateway options: defaults, environment, command line precedence and refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+static const char *const *fake_env;
+
+static const char *
+env(const char *name)
+{
+    for (const char *const *e = fake_env; e != NULL && *e != NULL; e += 2)
+        if (strcmp(e[0], name) == 0)
+            return e[1];
+    return NULL;
+}
+
+static gw_options_result
+parse(const char *const *env_pairs, int argc, char **argv, gw_config *cfg)
+{
+    char errbuf[160];
+
+    fake_env = env_pairs;
+    return gw_options_parse(argc, argv, env, cfg, errbuf, sizeof(errbuf));
+}
+
+static void
+defaults(void **state)
+{
+    char *argv[] = {"gw"};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(parse(NULL, 1, argv, &c), GW_OPTIONS_OK);
+    assert_string_equal(c.tls_listen, "127.0.0.1:8443");
+    assert_string_equal(c.h2c_listen, "127.0.0.1:8080");
+    assert_string_equal(c.bus_token, "tcp://127.0.0.1:7101");
+    assert_int_equal(c.deadline_ms, 5000);
+    assert_int_equal(c.max_body, 65536);
+    assert_null(c.cert);
+    assert_null(c.key);
+    assert_null(c.issuer);
+    assert_null(c.access_log);
+}
+
+static void
+env_then_command_line(void **state)
+{
+    static const char *const e[] = {
+        "TG_DEADLINE_MS", "250",        "TG_ISSUER", "https://id.example/",
+        "TG_H2C_LISTEN",  "[::1]:9090", NULL};
+    char *argv[] = {"gw", "--deadline-ms", "750", "--max-body=1024", "--access-log", "/tmp/a"};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(parse(e, 6, argv, &c), GW_OPTIONS_OK);
+    assert_int_equal(c.deadline_ms, 750);
+    assert_int_equal(c.max_body, 1024);
+    assert_string_equal(c.issuer, "https://id.example/");
+    assert_string_equal(c.h2c_listen, "[::1]:9090");
+    assert_string_equal(c.access_log, "/tmp/a");
+}
+
+static void
+refusals(void **state)
+{
+    static char *const bad[][3] = {
+        {"gw", "--nope", "1"},         {"gw", "--deadline-ms", "0"},
+        {"gw", "--deadline-ms", "5s"}, {"gw", "--max-body", "-1"},
+        {"gw", "--cert", "c.pem"},     {"gw", "--tls-listen", "nocolon"},
+        {"gw", "--h2c-listen", "h:0"}, {"gw", "--issuer", "ftp://x/"},
+        {"gw", "positional", "x"},
+    };
+    gw_config c;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(NULL, 3, (char **)bad[i], &c), GW_OPTIONS_USAGE);
+    {
+        char *argv[] = {"gw", "--deadline-ms"};
+        assert_int_equal(parse(NULL, 2, argv, &c), GW_OPTIONS_USAGE);
+    }
+    {
+        char *argv[] = {"gw", "--tls-listen=", "--h2c-listen="};
+        assert_int_equal(parse(NULL, 3, argv, &c), GW_OPTIONS_USAGE);
+    }
+    {
+        static const char *const e[] = {"TG_MAX_BODY", "lots", NULL};
+        char *argv[] = {"gw"};
+        assert_int_equal(parse(e, 1, argv, &c), GW_OPTIONS_USAGE);
+    }
+}
+
+static void
+help_and_disabling(void **state)
+{
+    char *help[] = {"gw", "--help"};
+    char *off[] = {"gw", "--tls-listen", "", "--issuer", ""};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(parse(NULL, 2, help, &c), GW_OPTIONS_HELP);
+    assert_int_equal(parse(NULL, 5, off, &c), GW_OPTIONS_OK);
+    assert_string_equal(c.tls_listen, "");
+    assert_null(c.issuer);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(env_then_command_line),
+        cmocka_unit_test(refusals),
+        cmocka_unit_test(help_and_disabling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

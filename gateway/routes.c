@@ -1,0 +1,80 @@
+#include "routes.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "token.pb-c.h"
+
+/* Discovery is served by svc-token for now (design.md gives it to svc-authorize later; moving
+ * it is a one-line change here). */
+static const gw_route routes[] = {
+    {"POST", "/oauth/token", "token", "token.Token", &tollgate__token__token_request__descriptor,
+     &tollgate__token__token_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"GET", "/.well-known/jwks.json", "token", "token.Jwks", &tollgate__token__empty__descriptor,
+     &tollgate__token__jwks__descriptor, GW_ROUTE_CORS_PUBLIC},
+    {"GET", "/.well-known/openid-configuration", "token", "token.Discovery",
+     &tollgate__token__empty__descriptor, &tollgate__token__open_id_configuration__descriptor,
+     GW_ROUTE_CORS_PUBLIC},
+    {"GET", "/.well-known/oauth-authorization-server", "token", "token.Discovery",
+     &tollgate__token__empty__descriptor, &tollgate__token__open_id_configuration__descriptor,
+     GW_ROUTE_CORS_PUBLIC},
+};
+
+static bool
+str_is(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}
+
+const gw_route *
+gw_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
+const gw_route *
+gw_route_lookup(const char *method, size_t method_len, const char *path, size_t path_len,
+                gw_route_match *match)
+{
+    bool path_known = false;
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!str_is(path, path_len, routes[i].path))
+            continue;
+        path_known = true;
+        if (str_is(method, method_len, routes[i].method)) {
+            *match = GW_ROUTE_FOUND;
+            return &routes[i];
+        }
+    }
+    *match = path_known ? GW_ROUTE_NO_METHOD : GW_ROUTE_NO_PATH;
+    return NULL;
+}
+
+unsigned
+gw_route_allow(const char *path, size_t path_len, char *buf, size_t buflen)
+{
+    unsigned flags = ~0u;
+    size_t off = 0;
+    bool any = false;
+
+    if (buflen > 0)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        int n;
+
+        if (!str_is(path, path_len, routes[i].path))
+            continue;
+        any = true;
+        flags &= routes[i].flags;
+        n = snprintf(buf + off, buflen - off, "%s, ", routes[i].method);
+        if (n > 0 && (size_t)n < buflen - off)
+            off += (size_t)n;
+    }
+    if (!any)
+        return 0;
+    snprintf(buf + off, buflen - off, "OPTIONS");
+    return flags;
+}

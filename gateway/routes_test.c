@@ -1,0 +1,112 @@
+/* The route table: lookup, 404 vs 405, Allow values, and that every entry is well formed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "routes.h"
+#include "token.pb-c.h"
+
+static const gw_route *
+lookup(const char *method, const char *path, gw_route_match *m)
+{
+    return gw_route_lookup(method, strlen(method), path, strlen(path), m);
+}
+
+static void
+finds_token_and_well_known(void **state)
+{
+    gw_route_match m;
+    const gw_route *r;
+
+    (void)state;
+    r = lookup("POST", "/oauth/token", &m);
+    assert_non_null(r);
+    assert_int_equal(m, GW_ROUTE_FOUND);
+    assert_string_equal(r->rpc, "token.Token");
+    assert_ptr_equal(r->request, &tollgate__token__token_request__descriptor);
+    assert_ptr_equal(r->reply, &tollgate__token__token_reply__descriptor);
+    assert_true(r->flags & GW_ROUTE_NO_STORE);
+    r = lookup("GET", "/.well-known/jwks.json", &m);
+    assert_string_equal(r->rpc, "token.Jwks");
+    assert_true(r->flags & GW_ROUTE_CORS_PUBLIC);
+    r = lookup("GET", "/.well-known/openid-configuration", &m);
+    assert_string_equal(r->rpc, "token.Discovery");
+    r = lookup("GET", "/.well-known/oauth-authorization-server", &m);
+    assert_string_equal(r->rpc, "token.Discovery");
+}
+
+static void
+distinguishes_404_and_405(void **state)
+{
+    gw_route_match m;
+
+    (void)state;
+    assert_null(lookup("GET", "/oauth/token", &m));
+    assert_int_equal(m, GW_ROUTE_NO_METHOD);
+    assert_null(lookup("post", "/oauth/token", &m)); /* methods are case-sensitive */
+    assert_int_equal(m, GW_ROUTE_NO_METHOD);
+    assert_null(lookup("POST", "/oauth/token/", &m));
+    assert_int_equal(m, GW_ROUTE_NO_PATH);
+    assert_null(lookup("POST", "/oauth/tokens", &m));
+    assert_int_equal(m, GW_ROUTE_NO_PATH);
+    assert_null(lookup("POST", "/oauth/toke", &m));
+    assert_int_equal(m, GW_ROUTE_NO_PATH);
+    assert_null(lookup("GET", "", &m));
+    assert_int_equal(m, GW_ROUTE_NO_PATH);
+}
+
+static void
+allow_lists_methods(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(gw_route_allow("/oauth/token", 12, buf, sizeof(buf)), GW_ROUTE_NO_STORE);
+    assert_string_equal(buf, "POST, OPTIONS");
+    assert_int_equal(gw_route_allow("/.well-known/jwks.json", 22, buf, sizeof(buf)),
+                     GW_ROUTE_CORS_PUBLIC);
+    assert_string_equal(buf, "GET, OPTIONS");
+    assert_int_equal(gw_route_allow("/nope", 5, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+    gw_route_allow("/oauth/token", 12, buf, 4); /* truncation stays terminated */
+    assert_true(strlen(buf) < 4);
+}
+
+static void
+table_is_well_formed(void **state)
+{
+    size_t n;
+    const gw_route *r = gw_routes(&n);
+
+    (void)state;
+    assert_true(n >= 4);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(strcmp(r[i].method, "GET") == 0 || strcmp(r[i].method, "POST") == 0);
+        assert_true(r[i].path[0] == '/');
+        assert_null(strchr(r[i].path, '?'));
+        assert_non_null(r[i].request);
+        assert_non_null(r[i].reply);
+        assert_true(strncmp(r[i].rpc, r[i].service, strlen(r[i].service)) == 0);
+        /* every request carries the web context */
+        assert_non_null(protobuf_c_message_descriptor_get_field_by_name(r[i].request, "web"));
+        for (size_t j = i + 1; j < n; j++)
+            assert_false(strcmp(r[i].method, r[j].method) == 0 &&
+                         strcmp(r[i].path, r[j].path) == 0);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(finds_token_and_well_known),
+        cmocka_unit_test(distinguishes_404_and_405),
+        cmocka_unit_test(allow_lists_methods),
+        cmocka_unit_test(table_is_well_formed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
