@@ -81,6 +81,11 @@ tg_err bus_ctx_fail(bus_ctx *ctx, Tollgate__Bus__ErrorClass cls, const char *err
                     const char *description);
 /* Adds an extra string field to the error body (e.g. error_uri). */
 void bus_ctx_fail_extra(bus_ctx *ctx, const char *key, const char *value);
+/* Sets the body shape of the error (default SHAPE_OAUTH) and, for SHAPE_DBCONN, its "name"
+ * (e.g. "BadRequestError"); name may be NULL. Call after bus_ctx_fail(). */
+void bus_ctx_fail_shape(bus_ctx *ctx, Tollgate__Bus__ErrorShape shape, const char *name);
+/* Adds a response header to the error reply (WWW-Authenticate, X-RateLimit-*). */
+void bus_ctx_fail_header(bus_ctx *ctx, const char *name, const char *value);
 
 /* A handler reads req (already unpacked and checked) and fills reply (already initialised
  * with the method's reply descriptor). Return TG_OK for a normal reply, or after

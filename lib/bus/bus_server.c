@@ -123,21 +123,46 @@ new_kv(bus_ctx *ctx, const char *key, const char *value)
     return kv->key && kv->value ? kv : NULL;
 }
 
+/* Appends kv to a repeated KeyValue field held in the arena. */
+static void
+kv_append(bus_ctx *ctx, Tollgate__Bus__KeyValue ***list, size_t *n, const char *key,
+          const char *value)
+{
+    Tollgate__Bus__KeyValue **grown, *kv = new_kv(ctx, key, value);
+
+    if (kv == NULL)
+        return;
+    grown = arena_alloc(&ctx->arena, (*n + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return;
+    if (*n > 0)
+        memcpy(grown, *list, *n * sizeof(*grown));
+    grown[(*n)++] = kv;
+    *list = grown;
+}
+
 void
 bus_ctx_fail_extra(bus_ctx *ctx, const char *key, const char *value)
 {
-    Tollgate__Bus__Error *e = ctx->error;
-    Tollgate__Bus__KeyValue **grown, *kv;
+    if (ctx->error != NULL)
+        kv_append(ctx, &ctx->error->extra, &ctx->error->n_extra, key, value);
+}
 
-    if (e == NULL || (kv = new_kv(ctx, key, value)) == NULL)
+void
+bus_ctx_fail_header(bus_ctx *ctx, const char *name, const char *value)
+{
+    if (ctx->error != NULL)
+        kv_append(ctx, &ctx->error->headers, &ctx->error->n_headers, name, value);
+}
+
+void
+bus_ctx_fail_shape(bus_ctx *ctx, Tollgate__Bus__ErrorShape shape, const char *name)
+{
+    if (ctx->error == NULL)
         return;
-    grown = arena_alloc(&ctx->arena, (e->n_extra + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return;
-    if (e->n_extra > 0)
-        memcpy(grown, e->extra, e->n_extra * sizeof(*grown));
-    grown[e->n_extra++] = kv;
-    e->extra = grown;
+    ctx->error->shape = shape;
+    if (name != NULL && (name = bus_ctx_strdup(ctx, name)) != NULL)
+        ctx->error->name = (char *)name;
 }
 
 static const bus_method *

@@ -35,6 +35,8 @@ on_echo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
         tg_err err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied",
                                   "Nope");
         bus_ctx_fail_extra(ctx, "error_uri", "https://example/");
+        bus_ctx_fail_header(ctx, "WWW-Authenticate", "Bearer realm=\"t\"");
+        bus_ctx_fail_shape(ctx, TOLLGATE__BUS__ERROR_SHAPE__SHAPE_DBCONN, "BadRequestError");
         return err;
     }
     if (strcmp(req->scope, "broken") == 0)
@@ -122,6 +124,10 @@ test_round_trip_and_errors(void **state)
     assert_string_equal(res->error->error_description, "Nope");
     assert_int_equal(res->error->n_extra, 1);
     assert_string_equal(res->error->extra[0]->key, "error_uri");
+    assert_int_equal(res->error->n_headers, 1);
+    assert_string_equal(res->error->headers[0]->key, "WWW-Authenticate");
+    assert_int_equal(res->error->shape, TOLLGATE__BUS__ERROR_SHAPE__SHAPE_DBCONN);
+    assert_string_equal(res->error->name, "BadRequestError");
     assert_string_equal(res->replica, "r1");
     bus_result_free(res);
 
