@@ -121,7 +121,7 @@ header_string(h2o_req_t *req, const char *lname)
     const h2o_header_t *h = find_header(&req->headers, lname, NULL);
 
     if (h == NULL || memchr(h->value.base, '\0', h->value.len) != NULL ||
-        !gw_utf8_is_valid(h->value.base, h->value.len))
+        !tg_utf8_is_valid(h->value.base, h->value.len))
         return "";
     return h2o_strdup(&req->pool, h->value.base, h->value.len).base;
 }
@@ -333,7 +333,7 @@ cookie_string(h2o_req_t *req)
     for (size_t i = 0; i < req->headers.size && n < GW_MAX_REQUEST_HEADERS; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
         if (h->name == &H2O_TOKEN_COOKIE->buf && !memchr(h->value.base, '\0', h->value.len) &&
-            gw_utf8_is_valid(h->value.base, h->value.len)) {
+            tg_utf8_is_valid(h->value.base, h->value.len)) {
             parts[n++] = h->value;
             total += h->value.len + 2;
         }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/arena.h"
 #include "core/util.h"
 
 /* One translation in progress: the message, its arena and the per-request counters. */
@@ -48,48 +49,6 @@ gw_message_new(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *arena
 }
 
 /* ---- UTF-8, media types, request ids ----------------------------------------------------- */
-
-bool
-gw_utf8_is_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 gw_body_kind
 gw_content_type_kind(const char *value, size_t len)
@@ -181,7 +140,7 @@ gw_form_decode(const char *s, size_t len, ProtobufCAllocator *arena, char **out,
         buf[o++] = c;
     }
     buf[o] = '\0';
-    if (!gw_utf8_is_valid(buf, o))
+    if (!tg_utf8_is_valid(buf, o))
         return TG_EINVAL;
     *out = buf;
     *out_len = o;
@@ -267,18 +226,6 @@ store(filler *f, const ProtobufCFieldDescriptor *field, const value *v)
         return fail(f->err, TG_ENOMEM, "Out of memory%s", NULL);
     memcpy(slot, &v->u, element_size(field->type));
     return TG_OK;
-}
-
-static char *
-arena_strndup(ProtobufCAllocator *arena, const char *s, size_t len)
-{
-    char *p = arena->alloc(arena->allocator_data, len + 1);
-
-    if (p != NULL) {
-        memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
 }
 
 /* Parses a whole decimal integer; no sign for unsigned, no spaces, no '+'. */
@@ -529,7 +476,7 @@ set_json_scalar(filler *f, const ProtobufCFieldDescriptor *field, json_t *j)
             return TG_OK;
         if (len > GW_MAX_PARAM_BYTES)
             return fail(f->err, TG_ETOOBIG, "Parameter too long: %s", field->name);
-        if ((copy = arena_strndup(f->arena, json_string_value(j), len)) == NULL)
+        if ((copy = arena_pb_strndup(f->arena, json_string_value(j), len)) == NULL)
             return fail(f->err, TG_ENOMEM, "Out of memory%s", NULL);
         return set_text(f, field, copy, len);
     }
@@ -588,7 +535,7 @@ set_json_scalar(filler *f, const ProtobufCFieldDescriptor *field, json_t *j)
     /* a number or boolean for a string field: its text */
     {
         size_t len = strlen(num);
-        char *copy = arena_strndup(f->arena, num, len);
+        char *copy = arena_pb_strndup(f->arena, num, len);
         if (copy == NULL)
             return fail(f->err, TG_ENOMEM, "Out of memory%s", NULL);
         return set_text(f, field, copy, len);

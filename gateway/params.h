@@ -78,7 +78,5 @@ typedef enum gw_body_kind {
 /* Classifies a Content-Type value (case-insensitive, parameters ignored). */
 gw_body_kind gw_content_type_kind(const char *value, size_t len);
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-bool gw_utf8_is_valid(const char *s, size_t len);
 
 #endif

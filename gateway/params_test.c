@@ -14,6 +14,7 @@
 
 #include "bus.pb-c.h"
 #include "core/arena.h"
+#include "core/util.h"
 #include "params.h"
 #include "token.pb-c.h"
 #include "web.pb-c.h"
@@ -582,14 +583,14 @@ static void
 utf8_validation(void **state)
 {
     (void)state;
-    assert_true(gw_utf8_is_valid("plain", 5));
-    assert_true(gw_utf8_is_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
-    assert_false(gw_utf8_is_valid("\xc0\xaf", 2));         /* overlong '/' */
-    assert_false(gw_utf8_is_valid("\xe0\x80\xaf", 3));     /* overlong */
-    assert_false(gw_utf8_is_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(gw_utf8_is_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    assert_false(gw_utf8_is_valid("\xc3", 1));             /* truncated */
-    assert_false(gw_utf8_is_valid("\x80", 1));
+    assert_true(tg_utf8_is_valid("plain", 5));
+    assert_true(tg_utf8_is_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
+    assert_false(tg_utf8_is_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(tg_utf8_is_valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(tg_utf8_is_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(tg_utf8_is_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(tg_utf8_is_valid("\xc3", 1));             /* truncated */
+    assert_false(tg_utf8_is_valid("\x80", 1));
 }
 
 static void

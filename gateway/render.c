@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "web.pb-c.h"
@@ -68,18 +69,6 @@ render_static_500(gw_response *out)
     out->body_len = sizeof(body_500) - 1;
 }
 
-static char *
-arena_copy(ProtobufCAllocator *arena, const char *s, size_t len)
-{
-    char *p = arena->alloc(arena->allocator_data, len + 1);
-
-    if (p != NULL) {
-        memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
-}
-
 /* Serialises obj (reference taken) into the response body. */
 static bool
 set_json_body(gw_response *out, json_t *obj, ProtobufCAllocator *arena)
@@ -94,7 +83,7 @@ set_json_body(gw_response *out, json_t *obj, ProtobufCAllocator *arena)
     if (text == NULL)
         return false;
     out->body_len = strlen(text);
-    if ((out->body = arena_copy(arena, text, out->body_len)) != NULL)
+    if ((out->body = arena_pb_strndup(arena, text, out->body_len)) != NULL)
         ok = true;
     out->content_type = GW_CONTENT_TYPE_JSON;
     free(text);
@@ -151,8 +140,8 @@ gw_response_add_header(gw_response *out, const char *name, const char *value,
             return false;
     /* copies: h2o keeps pointers to header strings until the headers are written, which for
      * HTTP/2 happens after the bus result they came from is freed */
-    if ((lname = arena_copy(arena, name, nlen)) == NULL ||
-        (value = arena_copy(arena, value ? value : "", vlen)) == NULL)
+    if ((lname = arena_pb_strndup(arena, name, nlen)) == NULL ||
+        (value = arena_pb_strndup(arena, value ? value : "", vlen)) == NULL)
         return false;
     for (size_t i = 0; i < nlen; i++)
         if (lname[i] >= 'A' && lname[i] <= 'Z')

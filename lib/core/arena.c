@@ -103,3 +103,15 @@ arena_strdup(arena *a, const char *s)
 {
     return arena_strndup(a, s, strlen(s));
 }
+
+char *
+arena_pb_strndup(ProtobufCAllocator *pb, const char *s, size_t n)
+{
+    char *d = pb->alloc(pb->allocator_data, n + 1);
+
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}

@@ -27,5 +27,8 @@ void arena_fini(arena *a);
 void *arena_alloc(arena *a, size_t size);
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
+/* Copies s[0..n) plus a NUL into memory from any protobuf-c allocator (an arena, or h2o's
+ * req->pool behind the gateway's adapter); NULL when it is exhausted. */
+char *arena_pb_strndup(ProtobufCAllocator *pb, const char *s, size_t n);
 
 #endif

@@ -41,6 +41,10 @@ int64_t tg_now_ms(void);     /* wall clock, epoch milliseconds */
 int64_t tg_now_s(void);      /* wall clock, epoch seconds */
 int64_t tg_monotonic_ms(void);
 
+/* Whether s[0..len) is well-formed UTF-8: no overlong forms, no surrogates, nothing above
+ * U+10FFFF. NUL bytes are allowed here; callers that forbid them check separately. */
+bool tg_utf8_is_valid(const char *s, size_t len);
+
 /* strdup that returns NULL for NULL. */
 char *tg_strdup(const char *s);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "store/store_driver.h"
 
 struct store {
@@ -32,48 +33,6 @@ store_name_is_valid(const char *name)
             return false;
     }
     return n > 0;
-}
-
-bool
-store_utf8_is_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = p[i];
-        uint32_t cp;
-        size_t n;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
 }
 
 tg_err
@@ -167,7 +126,7 @@ id_is_valid(const char *id)
     if (id == NULL)
         return false;
     len = strnlen(id, STORE_MAX_ID + 1);
-    return len > 0 && len <= STORE_MAX_ID && store_utf8_is_valid(id, len);
+    return len > 0 && len <= STORE_MAX_ID && tg_utf8_is_valid(id, len);
 }
 
 tg_err
@@ -334,7 +293,7 @@ store_find_one(store *st, const char *coll, const char *field, const char *value
     len = strnlen(value, STORE_MAX_DOC + 1);
     if (len > STORE_MAX_DOC)
         return TG_ETOOBIG;
-    if (!store_utf8_is_valid(value, len))
+    if (!tg_utf8_is_valid(value, len))
         return TG_EINVAL;
     return st->drv->find_one(st->impl, coll, field, value, out);
 }

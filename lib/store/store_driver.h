@@ -65,8 +65,6 @@ tg_err store_url_parse(const char *url, store_url *out);
 /* [A-Za-z0-9_]{1,64}: the only names that reach SQL identifiers and BSON keys. */
 bool store_name_is_valid(const char *name);
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
-bool store_utf8_is_valid(const char *s, size_t len);
 
 /* Document rules listed above; TG_EINVAL or TG_ETOOBIG. On TG_OK *text gets the compact
  * serialization, freed by the caller with free(). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "core/util.h"
 #include "store/store_driver.h"
 
 static void
@@ -124,7 +125,7 @@ test_utf8(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (store_utf8_is_valid(cases[i].text, strlen(cases[i].text)) != cases[i].valid)
+        if (tg_utf8_is_valid(cases[i].text, strlen(cases[i].text)) != cases[i].valid)
             fail_msg("case %zu should be %s", i, cases[i].valid ? "valid" : "invalid");
     }
 }
