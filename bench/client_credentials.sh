@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of POST /oauth/token grant_type=client_credentials (RS256) over HTTP/2 with h2load.
 #
-#   bench/client_credentials.sh                      builds without sanitizers (build/), starts its
-#                                                    own system in a temporary run dir on free
-#                                                    ports, measures, stops it
+#   bench/client_credentials.sh                      builds RelWithDebInfo without sanitizers
+#                                                    (TG_BUILD_DIR, default build-bench/), starts
+#                                                    its own system in a temporary run dir on
+#                                                    free ports, measures, stops it
 #   bench/client_credentials.sh --env-file FILE      measures an already running local system
 #                                                    (the local.env deploy/local/up wrote)
 #   options: --requests N (default 20000) --clients N (16) --streams N (8)
@@ -62,7 +63,12 @@ free_port() {
 if [ -z "$env_file" ]; then
     own_run=$work/run
     mkdir -p "$own_run"
-    export TG_BUILD_DIR=${TG_BUILD_DIR:-$tg_root/build} TG_SANITIZE=OFF TG_RUN_DIR=$own_run
+    export TG_BUILD_DIR=${TG_BUILD_DIR:-$tg_root/build-bench} TG_SANITIZE=OFF TG_RUN_DIR=$own_run
+    # deploy/local/up configures a build tree only once: make sure this one is what we mean
+    # (a tree configured earlier with sanitizers would silently measure ASan).
+    tg_install_packages "$tg_root/deploy/packages.txt"
+    cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DTG_SANITIZE=OFF >/dev/null
     export TLS_PORT=$(free_port) H2C_PORT=$(free_port) BUS_PORT=$(free_port)
     export TOKEN_REPLICAS=${TOKEN_REPLICAS:-1}
     tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR)"
@@ -93,11 +99,19 @@ check=$(curl -s --http2 --cacert "$CA_CERT" -o "$work/check.json" -w '%{http_cod
 
 # ---- process accounting ------------------------------------------------------------------------
 procs=()   # "name:pid"
+sanitized=unknown
 if [ -n "$run_dir" ] && [ -d "$run_dir/pids" ]; then
+    sanitized=no
     for p in "$run_dir"/pids/*.pid; do
         pid=$(cat "$p")
-        kill -0 "$pid" 2>/dev/null && procs+=("$(basename "$p" .pid):$pid")
+        kill -0 "$pid" 2>/dev/null || continue
+        procs+=("$(basename "$p" .pid):$pid")
+        grep -qE 'lib(a|ub|t)san' "/proc/$pid/maps" 2>/dev/null && sanitized=yes
     done
+fi
+if [ "$sanitized" = yes ]; then
+    tg_log "WARNING: the system under test runs with sanitizers: figures are not representative"
+    [ -n "$own_run" ] && tg_die "own system built with sanitizers despite TG_SANITIZE=OFF"
 fi
 clk=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -165,7 +179,7 @@ report=$work/report.md
     echo "## $(date -u '+%Y-%m-%d %H:%M:%SZ') — client_credentials RS256 over HTTP/2"
     echo
     echo "- machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r); $(h2load --version | head -1); $(openssl version)"
-    echo "- system: ${own_run:+own run, build without sanitizers ($TG_BUILD_DIR), }${#procs[@]} processes: ${procs[*]:-unknown (no RUN_DIR)}; commit $(git -C "$tg_root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "- system: ${own_run:+own run, $TG_BUILD_DIR, }sanitizers: $sanitized; ${#procs[@]} processes: ${procs[*]:-unknown (no RUN_DIR)}; commit $(git -C "$tg_root" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "- reference: \`openssl speed -seconds 5 -multi 1 rsa2048\` → **$sign_s sign/s** (one core)"
     echo "- throughput: \`$(show "${tput_cmd[@]}")\`"
     echo "  - **$tokens_s tokens/s** ($succeeded succeeded; $status_line) in ${wall}s"
