@@ -21,12 +21,12 @@ tg_install_packages() {
 }
 
 # tg_build BUILD_DIR [cmake args...]
+# The options are applied on every call (a quick no-op when unchanged), so a tree configured
+# earlier with other options (say, sanitizers) never silently keeps them.
 tg_build() {
     local dir=$1; shift
-    if [ ! -f "$dir/build.ninja" ]; then
-        tg_log "configuring $dir"
-        cmake -S "$tg_root" -B "$dir" -G Ninja "$@" >/dev/null
-    fi
+    tg_log "configuring $dir ($*)"
+    cmake -S "$tg_root" -B "$dir" -G Ninja "$@" >/dev/null
     tg_log "building $dir"
     ninja -C "$dir" >/dev/null || ninja -C "$dir"
 }
