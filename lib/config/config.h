@@ -82,11 +82,43 @@ typedef struct config_client_grant {
     bool allow_all_scopes;
 } config_client_grant;
 
+typedef enum config_password_policy {
+    CONFIG_PW_NONE = 0, /* non-empty */
+    CONFIG_PW_LOW,      /* >= 6 */
+    CONFIG_PW_FAIR,     /* >= 8, lower + upper + digit */
+    CONFIG_PW_GOOD,     /* >= 8, 3 of 4 (lower, upper, digit, special) */
+    CONFIG_PW_EXCELLENT, /* >= 10, 3 of 4, no more than 2 identical characters in a row */
+} config_password_policy;
+
+/* A database connection (`databases:`, or `connections:` with strategy auth0). */
+typedef struct config_connection {
+    char *name;
+    char *strategy;                 /* "auth0" */
+    bool all_clients;               /* enabled_clients absent: every client may use it */
+    config_strv enabled_clients;    /* client ids (names resolved as for grants) */
+    config_password_policy password_policy; /* passwordPolicy; absent or null: none */
+    int64_t min_length;             /* password_complexity_options.min_length; 0 = the level's */
+    bool password_history;          /* password_history.enable */
+    int64_t password_history_size;  /* password_history.size (0..24) */
+    bool password_dictionary;       /* password_dictionary.enable (built-in list + entries) */
+    config_strv dictionary;         /* password_dictionary.dictionary */
+    bool password_no_personal_info; /* password_no_personal_info.enable */
+    bool brute_force_protection;    /* default true */
+    bool requires_username;
+    int64_t username_min;           /* validation.username.min, default 1 */
+    int64_t username_max;           /* validation.username.max, default 15 */
+    bool disable_signup;
+    bool disable_self_service_change_password;
+} config_connection;
+
 typedef struct config_tenant {
     char *friendly_name;
     char *default_audience;       /* may be NULL */
     char *default_directory;      /* may be NULL */
     config_strv allowed_logout_urls;
+    bool signup_user_exists_error;  /* flags.enable_public_signup_user_exists_error */
+    bool brute_force_enabled;       /* attackProtection.bruteForceProtection.enabled, default true */
+    int64_t brute_force_max_attempts; /* ...max_attempts, default 10 */
 } config_tenant;
 
 typedef struct config {
@@ -98,6 +130,8 @@ typedef struct config {
     size_t n_resource_servers;
     config_client_grant *client_grants;
     size_t n_client_grants;
+    config_connection *connections; /* database connections only, for now */
+    size_t n_connections;
 } config;
 
 /* Loads and validates the tenant file at path. master_key (borrowed, may be NULL only when
@@ -118,5 +152,9 @@ const config_resource_server *config_api_by_identifier(const config *cfg, const 
 const config_client_grant *config_grant_find(const config *cfg, const char *client_id,
                                              const char *audience);
 bool config_strv_has(const config_strv *v, const char *s);
+/* The database connection named name (exact), or NULL. */
+const config_connection *config_connection_by_name(const config *cfg, const char *name);
+/* Whether client_id may use conn. */
+bool config_connection_enabled_for(const config_connection *conn, const char *client_id);
 
 #endif
