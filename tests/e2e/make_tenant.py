@@ -13,6 +13,9 @@ API = "https://api.e2e.test/"
 API_HS = "https://hs.e2e.test/"
 API_ES = "https://es.e2e.test/"
 API_NOGRANT = "https://nogrant.e2e.test/"
+DB_CONNECTION = "Username-Password-Authentication"
+DB_USERNAME_CONNECTION = "e2e-usernames"
+DB_NO_SIGNUP_CONNECTION = "e2e-no-signup"
 
 
 def pem_pair(key):
@@ -52,11 +55,34 @@ def main(run_dir: Path) -> None:
                       {"name": "e2e-key", "credential_type": "public_key", "pem": jwt_pub}]}}}
     clients.append(jwt_client)
     del clients[5]["client_secret"]  # public client: no secret
+    # Applications that log users in with a password (issue #3).
+    password_grants = ["password", "http://auth0.com/oauth/grant-type/password-realm",
+                       "authorization_code", "refresh_token"]
+    clients.append(client("E2E Web", "client_secret_post", app_type="regular_web",
+                          grant_types=list(password_grants)))
+    clients.append(client("E2E Web Not Enabled", "client_secret_post", app_type="regular_web",
+                          grant_types=list(password_grants)))
 
     grant = lambda name, aud, scope: {"client_id": name, "audience": aud, "scope": scope}
     tenant = {
-        "tenant": {"friendly_name": "E2E", "default_audience": API},
+        "tenant": {"friendly_name": "E2E", "default_audience": API,
+                   "default_directory": DB_CONNECTION},
         "clients": clients,
+        "databases": [
+            {"name": DB_CONNECTION,
+             "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post"],
+             "options": {"passwordPolicy": "good", "brute_force_protection": True,
+                         "password_dictionary": {"enable": True, "dictionary": ["tollgate2026"]},
+                         "password_no_personal_info": {"enable": True},
+                         "requires_username": False, "disable_signup": False}},
+            {"name": DB_USERNAME_CONNECTION,
+             "enabled_clients": ["E2E Web"],
+             "options": {"passwordPolicy": "low", "requires_username": True,
+                         "validation": {"username": {"min": 3, "max": 20}}}},
+            {"name": DB_NO_SIGNUP_CONNECTION,
+             "enabled_clients": ["E2E Web"],
+             "options": {"passwordPolicy": "none", "disable_signup": True}},
+        ],
         "resourceServers": [
             {"name": "E2E API", "identifier": API, "signing_alg": "RS256", "token_lifetime": 3600,
              "scopes": [{"value": "read:items"}, {"value": "write:items"}, {"value": "admin"}]},
@@ -76,7 +102,12 @@ def main(run_dir: Path) -> None:
         ],
     }
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "tenant.yaml").write_text(yaml.safe_dump(tenant, sort_keys=False))
+    # No anchors or aliases: the loader refuses them (alias bombs), as it should.
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    (run_dir / "tenant.yaml").write_text(yaml.dump(tenant, Dumper=NoAliases, sort_keys=False))
     (run_dir / "e2e_jwt_key.pem").write_text(jwt_priv)
     (run_dir / "e2e_other_key.pem").write_text(other_priv)
     info = {
@@ -84,6 +115,8 @@ def main(run_dir: Path) -> None:
                     for c in clients},
         "apis": {"rs": API, "hs": API_HS, "es": API_ES, "nogrant": API_NOGRANT},
         "hs_secret": tenant["resourceServers"][1]["signing_secret"],
+        "connections": {"default": DB_CONNECTION, "usernames": DB_USERNAME_CONNECTION,
+                        "no_signup": DB_NO_SIGNUP_CONNECTION},
         "jwt_key": str(run_dir / "e2e_jwt_key.pem"),
         "other_key": str(run_dir / "e2e_other_key.pem"),
     }
