@@ -20,6 +20,7 @@ typedef struct options {
     const char *tenant;
     const char *store_url;
     char *bus_urls;            /* comma-separated callers to dial */
+    const char *users_bus;     /* where svc-users replicas dial us */
     const char *master_key_file;
     const char *key_cn;
     const char *replica_id;
@@ -38,9 +39,9 @@ static void
 usage(FILE *f)
 {
     fputs("usage: tollgate-svc-token --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
-          "         [--workers N] [--master-key-file FILE] [--key-cn CN] [--replica-id ID]\n"
-          "         [--print-credentials]\n"
-          "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_WORKERS TG_MASTER_KEY_FILE "
+          "         [--users-bus URL] [--workers N] [--master-key-file FILE] [--key-cn CN]\n"
+          "         [--replica-id ID] [--print-credentials]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_USERS_BUS TG_WORKERS TG_MASTER_KEY_FILE "
           "TG_MASTER_KEY TG_KEY_CN\n",
           f);
 }
@@ -52,6 +53,7 @@ parse_options(int argc, char **argv, options *o)
         {"tenant", required_argument, NULL, 't'},
         {"store", required_argument, NULL, 's'},
         {"bus", required_argument, NULL, 'b'},
+        {"users-bus", required_argument, NULL, 'u'},
         {"workers", required_argument, NULL, 'w'},
         {"master-key-file", required_argument, NULL, 'm'},
         {"key-cn", required_argument, NULL, 'c'},
@@ -66,6 +68,7 @@ parse_options(int argc, char **argv, options *o)
 
     o->tenant = env_or("TG_TENANT_FILE", NULL);
     o->store_url = env_or("TG_STORE", "sqlite:tollgate-token.db");
+    o->users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
     o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
     o->key_cn = env_or("TG_KEY_CN", "tollgate");
     o->workers = strtol(env_or("TG_WORKERS", "8"), NULL, 10);
@@ -74,6 +77,7 @@ parse_options(int argc, char **argv, options *o)
         case 't': o->tenant = optarg; break;
         case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
+        case 'u': o->users_bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'c': o->key_cn = optarg; break;
         case 'r': o->replica_id = optarg; break;
@@ -135,8 +139,10 @@ serve_until_signal(store *st, const sigset_t *sigs)
         int sig = sigtimedwait(sigs, NULL, &wait);
         if (sig == SIGTERM || sig == SIGINT)
             return;
-        if (sig < 0 && errno == EAGAIN)
+        if (sig < 0 && errno == EAGAIN) {
             store_purge_expired(st, TOKEN_COLL_JTI, NULL);
+            store_purge_expired(st, TOKEN_COLL_USERINFO, NULL);
+        }
     }
 }
 
@@ -179,6 +185,11 @@ main(int argc, char **argv)
     app.cfg = cfg;
     if (token_keys_init(&app.keys, app.st, cfg, opt.key_cn) != TG_OK)
         goto out;
+    /* svc-token calls svc-users: it listens there and svc-users replicas dial in. */
+    if (bus_client_open(opt.users_bus, &app.users) != TG_OK) {
+        LOG_ERROR("cannot listen for svc-users on %s", opt.users_bus);
+        goto out;
+    }
     for (char *u = opt.bus_urls; u != NULL && *u != '\0' && n < MAX_CALLERS; u = next) {
         next = strchr(u, ',');
         if (next != NULL)
@@ -190,8 +201,9 @@ main(int argc, char **argv)
                           .app = &app, .replica_id = opt.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
-    LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s)", cfg->n_clients,
-             cfg->n_resource_servers, opt.bus_urls, opt.workers, store_driver_name(app.st));
+    LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s)",
+             cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.workers,
+             store_driver_name(app.st), opt.users_bus);
     serve_until_signal(app.st, &sigs);
     LOG_INFO("shutting down");
     rc = 0;
@@ -201,6 +213,7 @@ out:
         bus_server_close(srv);
         LOG_INFO("stopped; served=%llu", (unsigned long long)served);
     }
+    bus_client_close(app.users);
     token_keys_fini(&app.keys);
     store_close(app.st);
     config_free(cfg);

@@ -16,6 +16,8 @@ static const struct {
     grant_fn fn;
 } grants[] = {
     {"client_credentials", token_grant_client_credentials},
+    {"password", token_grant_password},
+    {"http://auth0.com/oauth/grant-type/password-realm", token_grant_password},
 };
 
 tg_err

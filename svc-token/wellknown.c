@@ -96,9 +96,20 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     reply->issuer = bus_ctx_strdup(ctx, bus_ctx_issuer(ctx));
     reply->token_endpoint = endpoint(ctx, "oauth/token");
     reply->jwks_uri = endpoint(ctx, ".well-known/jwks.json");
-    if (reply->issuer == NULL || reply->token_endpoint == NULL || reply->jwks_uri == NULL)
+    reply->userinfo_endpoint = endpoint(ctx, "userinfo");
+    if (reply->issuer == NULL || reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
+        reply->userinfo_endpoint == NULL)
         return TG_ENOMEM;
-    LIST(grant_types_supported, "client_credentials");
+    LIST(grant_types_supported, "client_credentials", "password",
+         "http://auth0.com/oauth/grant-type/password-realm");
+    /* offline_access joins with refresh tokens. */
+    LIST(scopes_supported, "openid", "profile", "email", "phone");
+    LIST(subject_types_supported, "public");
+    LIST(id_token_signing_alg_values_supported, "RS256", "HS256");
+    /* What claims.c, id_token.c and the access tokens emit. */
+    LIST(claims_supported, "aud", "auth_time", "email", "email_verified", "exp", "family_name",
+         "given_name", "iat", "iss", "name", "nickname", "phone_number", "phone_number_verified",
+         "picture", "sub", "updated_at");
     LIST(token_endpoint_auth_methods_supported, "client_secret_basic", "client_secret_post",
          "private_key_jwt");
     LIST(token_endpoint_auth_signing_alg_values_supported, "RS256", "RS384", "PS256", "ES256");
