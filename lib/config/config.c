@@ -12,7 +12,9 @@
 #include "core/util.h"
 
 /* The Deploy CLI's top level (additionalProperties:false; tenant-format.md §1.2). `warn` marks
- * the ones §4 says must not be ignored silently: accepted, but loudly flagged as unsupported. */
+ * the ones §4 says must not be ignored silently: accepted, but loudly flagged as unsupported.
+ * databases, connections and attackProtection are loaded, and their loaders flag the parts
+ * that are not supported. */
 static const struct {
     const char *key;
     bool warn;
@@ -21,8 +23,8 @@ static const struct {
     {"clients", false},
     {"clientGrants", false},
     {"resourceServers", false},
-    {"databases", true},
-    {"connections", true},
+    {"databases", false},
+    {"connections", false},
     {"roles", true},
     {"organizations", true},
     {"guardianFactors", true},
@@ -31,7 +33,7 @@ static const struct {
     {"guardianPolicies", true},
     {"guardianPhoneFactorSelectedProvider", false},
     {"guardianPhoneFactorMessageTypes", false},
-    {"attackProtection", true},
+    {"attackProtection", false},
     {"riskAssessment", false},
     {"emailProvider", true},
     {"emailTemplates", true},
@@ -86,7 +88,6 @@ static const char *const tenant_unsupported[] = {
 };
 static const char *const tenant_flags_unsupported[] = {
     "enable_client_connections",
-    "enable_public_signup_user_exists_error",
     "revoke_refresh_token_grant",
     "enforce_client_authentication_on_passwordless_start",
     "allow_legacy_tokeninfo_endpoint",
@@ -162,6 +163,13 @@ config_tenant_load(config_ctx *c, const json_t *t, config *cfg)
             config_warn(c, *k, "not supported yet; ignored");
     if ((err = config_get_object(c, t, "flags", &flags)) != TG_OK)
         return err;
+    if (flags != NULL) {
+        snprintf(c->entry, sizeof(c->entry), "tenant.flags");
+        if ((err = config_get_bool(c, flags, "enable_public_signup_user_exists_error", false,
+                                   &out->signup_user_exists_error)) != TG_OK)
+            return err;
+        snprintf(c->entry, sizeof(c->entry), "tenant");
+    }
     for (const char *const *k = tenant_flags_unsupported; flags != NULL && *k != NULL; k++)
         if (config_value_is_set(json_object_get(flags, *k)))
             config_warn(c, "flags", "%s: not supported yet; ignored", *k);
@@ -206,11 +214,16 @@ config_load_text(const char *name, const char *text, size_t len, const char *mas
         err = config_fail(&c, NULL, "out of memory");
         goto out;
     }
-    /* Clients first: grants refer to them by name, tenant.default_audience to APIs. */
+    /* Clients first: grants and connections refer to them by name. */
     if ((err = config_tenant_load(&c, json_object_get(root, "tenant"), cfg)) != TG_OK ||
         (err = config_clients_load(&c, json_object_get(root, "clients"), cfg)) != TG_OK ||
         (err = config_apis_load(&c, json_object_get(root, "resourceServers"), cfg)) != TG_OK ||
-        (err = config_grants_load(&c, json_object_get(root, "clientGrants"), cfg)) != TG_OK)
+        (err = config_grants_load(&c, json_object_get(root, "clientGrants"), cfg)) != TG_OK ||
+        (err = config_connections_load(&c, json_object_get(root, "databases"),
+                                       json_object_get(root, "connections"), cfg)) != TG_OK)
+        goto out;
+    if ((err = config_attack_protection_load(&c, json_object_get(root, "attackProtection"), cfg)) !=
+        TG_OK)
         goto out;
     *out = cfg;
     cfg = NULL;
@@ -285,6 +298,9 @@ config_free(config *cfg)
     for (size_t i = 0; i < cfg->n_client_grants; i++)
         config_grant_fini(&cfg->client_grants[i]);
     free(cfg->client_grants);
+    for (size_t i = 0; i < cfg->n_connections; i++)
+        config_connection_fini(&cfg->connections[i]);
+    free(cfg->connections);
     free(cfg);
 }
 

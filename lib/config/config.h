@@ -90,7 +90,13 @@ typedef enum config_password_policy {
     CONFIG_PW_EXCELLENT, /* >= 10, 3 of 4, no more than 2 identical characters in a row */
 } config_password_policy;
 
-/* A database connection (`databases:`, or `connections:` with strategy auth0). */
+/* A database connection (`databases:`, or `connections:` with strategy auth0; other strategies
+ * are accepted and flagged as unsupported). Names are unique across both lists.
+ * enabled_clients: absent means every client may use the connection (all_clients); an empty
+ * list `[]` means no client may (all_clients false, no entries). Names are resolved to client
+ * ids exactly as clientGrants resolve them; a name no client has is kept verbatim (a literal
+ * id). `password_options` (Auth0's flexible policy) is refused: alone as not supported yet,
+ * with any legacy password field as the Deploy CLI refuses it. */
 typedef struct config_connection {
     char *name;
     char *strategy;                 /* "auth0" */
@@ -117,7 +123,9 @@ typedef struct config_tenant {
     char *default_directory;      /* may be NULL */
     config_strv allowed_logout_urls;
     bool signup_user_exists_error;  /* flags.enable_public_signup_user_exists_error */
-    bool brute_force_enabled;       /* attackProtection.bruteForceProtection.enabled, default true */
+    /* attackProtection.bruteForceProtection.enabled, default true; false as well when
+     * `shields` is given without "block" (Auth0 then only notifies, nothing is locked). */
+    bool brute_force_enabled;
     int64_t brute_force_max_attempts; /* ...max_attempts, default 10 */
 } config_tenant;
 

@@ -79,9 +79,15 @@ tg_err config_tenant_load(config_ctx *c, const json_t *tenant, config *cfg);
 tg_err config_clients_load(config_ctx *c, const json_t *clients, config *cfg);
 tg_err config_apis_load(config_ctx *c, const json_t *apis, config *cfg);
 tg_err config_grants_load(config_ctx *c, const json_t *grants, config *cfg);
+/* `databases:` plus the strategy-auth0 entries of `connections:`; runs after the clients. */
+tg_err config_connections_load(config_ctx *c, const json_t *databases, const json_t *connections,
+                               config *cfg);
+/* attackProtection (may be NULL) into cfg->tenant.brute_force_*. */
+tg_err config_attack_protection_load(config_ctx *c, const json_t *ap, config *cfg);
 
 void config_client_fini(config_client *cl);
 void config_api_fini(config_resource_server *rs);
 void config_grant_fini(config_client_grant *g);
+void config_connection_fini(config_connection *conn);
 
 #endif

@@ -299,6 +299,41 @@ test_realistic_export(void **state)
     assert_null(config_client_by_id(cfg, "nope"));
     assert_null(config_api_by_identifier(cfg, "https://other/"));
     free(id);
+
+    /* The databases entry: every honoured field, the client name resolved to the SPA's id;
+     * the email and samlp connections are flagged, not loaded. */
+    {
+        const config_connection *db =
+            config_connection_by_name(cfg, "Username-Password-Authentication");
+
+        assert_int_equal(cfg->n_connections, 1);
+        assert_non_null(db);
+        assert_string_equal(db->strategy, "auth0");
+        assert_false(db->all_clients);
+        assert_int_equal(db->enabled_clients.n, 1);
+        assert_string_equal(db->enabled_clients.v[0], spa->client_id);
+        assert_true(config_connection_enabled_for(db, spa->client_id));
+        assert_false(config_connection_enabled_for(db, worker->client_id));
+        assert_int_equal(db->password_policy, CONFIG_PW_GOOD);
+        assert_int_equal(db->min_length, 10);
+        assert_true(db->password_history);
+        assert_int_equal(db->password_history_size, 5);
+        assert_true(db->password_dictionary);
+        assert_int_equal(db->dictionary.n, 1);
+        assert_string_equal(db->dictionary.v[0], "acme");
+        assert_true(db->password_no_personal_info);
+        assert_true(db->brute_force_protection);
+        assert_false(db->requires_username);
+        assert_int_equal(db->username_min, 1);
+        assert_int_equal(db->username_max, 15);
+        assert_false(db->disable_signup);
+        assert_false(db->disable_self_service_change_password);
+        assert_null(config_connection_by_name(cfg, "email"));
+        assert_null(config_connection_by_name(cfg, "acme-okta-saml"));
+        assert_true(cfg->tenant.brute_force_enabled);
+        assert_int_equal(cfg->tenant.brute_force_max_attempts, 10);
+        assert_false(cfg->tenant.signup_user_exists_error);
+    }
     config_free(cfg);
     config_free(NULL);
 }
