@@ -8,5 +8,7 @@ const bus_method token_methods[] = {
      token_on_jwks},
     {"token.Discovery", &tollgate__token__empty__descriptor,
      &tollgate__token__open_id_configuration__descriptor, token_on_discovery},
+    {"token.Userinfo", &tollgate__token__empty__descriptor,
+     &tollgate__token__userinfo_reply__descriptor, token_on_userinfo},
 };
 const size_t token_n_methods = sizeof(token_methods) / sizeof(token_methods[0]);
