@@ -378,7 +378,8 @@ userinfo_ok(const char *access_token)
     return userinfo(auth, NULL);
 }
 
-#define INVALID(why) "Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"" why "\""
+#define INVALID(why)                                                                           \
+    "Bearer realm=\"Users\", error=\"invalid_token\", error_description=\"" why "\""
 
 static void
 userinfo_refused(const char *access_token, const char *www_authenticate)
