@@ -14,7 +14,7 @@
 #include "bus/bus.h"
 #include "options.h"
 
-#define GW_MAX_SERVICES 8
+#define GW_MAX_SERVICES GW_OPTIONS_MAX_BUS
 #define GW_MAX_LISTENERS 2
 /* Our own header limits, answered with a JSON 431 (h2o's own are looser: see docs in http.c). */
 #define GW_MAX_REQUEST_HEADERS 64

@@ -7,12 +7,6 @@
 #include "core/log.h"
 #include "gateway.h"
 
-/* Bus services the route table calls, and where their replicas dial in. */
-typedef struct service_addr {
-    const char *name;
-    const char *url;
-} service_addr;
-
 static const char *
 env(const char *name)
 {
@@ -36,10 +30,6 @@ main(int argc, char **argv)
         return 2;
     case GW_OPTIONS_OK: break;
     }
-    const service_addr services[] = {
-        {"token", cfg.bus_token},
-    };
-
     log_init("gateway", TG_LOG_INFO);
     gw_signals_init(); /* before any thread starts */
     if (gw_server_new(&cfg, &srv) != TG_OK)
@@ -51,8 +41,9 @@ main(int argc, char **argv)
     }
     if (gw_server_listen(srv) != TG_OK)
         goto out;
-    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
-        if (gw_server_add_service(srv, services[i].name, services[i].url) != TG_OK)
+    /* Every configured service, whether or not a route uses it yet: replicas may dial in. */
+    for (size_t i = 0; i < cfg.n_bus; i++)
+        if (gw_server_add_service(srv, cfg.bus[i].name, cfg.bus[i].url) != TG_OK)
             goto out;
     if (gw_server_check_routes(srv) != TG_OK)
         goto out;

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum opt_type { OPT_STRING, OPT_INT } opt_type;
+/* OPT_BUS: `--bus SERVICE=URL`; OPT_BUS_TOKEN: the old `--bus-token URL`, = `--bus token=URL`.
+ * Their environment variables are per service (TG_BUS_<SERVICE>), read in bus_defaults. */
+typedef enum opt_type { OPT_STRING, OPT_INT, OPT_BUS, OPT_BUS_TOKEN } opt_type;
 
 typedef struct opt_def {
     const char *name; /* without the leading "--" */
@@ -34,8 +36,10 @@ static const opt_def opts[] = {
             "HOST:PORT for cleartext HTTP/1.1 and h2c (prior knowledge); \"\" disables"),
     STR_OPT("cert", "TG_TLS_CERT", NULL, cert, "PEM certificate chain (default: dev cert)"),
     STR_OPT("key", "TG_TLS_KEY", NULL, key, "PEM private key"),
-    STR_OPT("bus-token", "TG_BUS_TOKEN", "tcp://127.0.0.1:7101", bus_token,
-            "bus address the gateway listens on for svc-token replicas"),
+    {"bus", "TG_BUS_<SERVICE>", OPT_BUS, NULL, 0, 0, 0,
+     "SERVICE=URL: bus address the gateway listens on for that service's replicas (repeatable; "
+     "defaults token=tcp://127.0.0.1:7101 users=tcp://127.0.0.1:7102)"},
+    {"bus-token", "TG_BUS_TOKEN", OPT_BUS_TOKEN, NULL, 0, 0, 0, "URL: same as --bus token=URL"},
     INT_OPT("deadline-ms", "TG_DEADLINE_MS", "5000", 1, 600000, deadline_ms,
             "time allowed per request (the bus deadline)"),
     INT_OPT("max-body", "TG_MAX_BODY", "65536", 1, 16 << 20, max_body,
@@ -47,6 +51,102 @@ static const opt_def opts[] = {
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* Services the route table calls, and where their replicas dial in by default. */
+static const struct {
+    const char *name;
+    const char *url;
+} bus_defaults[] = {
+    {"token", "tcp://127.0.0.1:7101"},
+    {"users", "tcp://127.0.0.1:7102"},
+};
+
+static bool
+bus_name_is_valid(const char *s, size_t len)
+{
+    if (len == 0 || len > GW_BUS_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* Sets service name (len bytes, validated) to url, adding the service when new. */
+static bool
+bus_set(gw_config *cfg, const char *name, size_t len, const char *url, const char *origin,
+        char *errbuf, size_t errlen)
+{
+    size_t i;
+
+    if (!bus_name_is_valid(name, len)) {
+        snprintf(errbuf, errlen,
+                 "%s: expected SERVICE=URL, SERVICE in [a-z][a-z0-9_]* (at most %d)", origin,
+                 GW_BUS_NAME_MAX);
+        return false;
+    }
+    if (url[0] == '\0') {
+        snprintf(errbuf, errlen, "%s %.*s: empty address", origin, (int)len, name);
+        return false;
+    }
+    for (i = 0; i < cfg->n_bus; i++)
+        if (strlen(cfg->bus[i].name) == len && memcmp(cfg->bus[i].name, name, len) == 0)
+            break;
+    if (i == cfg->n_bus) {
+        if (cfg->n_bus == GW_OPTIONS_MAX_BUS) {
+            snprintf(errbuf, errlen, "%s: at most %d services", origin, GW_OPTIONS_MAX_BUS);
+            return false;
+        }
+        memcpy(cfg->bus[i].name, name, len);
+        cfg->bus[i].name[len] = '\0';
+        cfg->n_bus++;
+    }
+    cfg->bus[i].url = url;
+    return true;
+}
+
+/* The defaults, each overridden by TG_BUS_<SERVICE upper-case>. */
+static bool
+bus_from_env(gw_config *cfg, gw_getenv_fn getenv_fn, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(bus_defaults) / sizeof(bus_defaults[0]); i++) {
+        const char *name = bus_defaults[i].name, *url = bus_defaults[i].url, *env;
+        char var[sizeof("TG_BUS_") + GW_BUS_NAME_MAX];
+        size_t n = strlen(name);
+
+        memcpy(var, "TG_BUS_", 7);
+        for (size_t k = 0; k <= n; k++)
+            var[7 + k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 'a' + 'A' : name[k]);
+        if (getenv_fn != NULL && (env = getenv_fn(var)) != NULL)
+            url = env;
+        if (!bus_set(cfg, name, n, url, var, errbuf, errlen))
+            return false;
+    }
+    return true;
+}
+
+/* Two services on one address would fight over the listener. */
+static bool
+bus_check(const gw_config *cfg, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_bus; i++)
+        for (size_t k = i + 1; k < cfg->n_bus; k++)
+            if (strcmp(cfg->bus[i].url, cfg->bus[k].url) == 0) {
+                snprintf(errbuf, errlen, "--bus %s and %s: same address", cfg->bus[i].name,
+                         cfg->bus[k].name);
+                return false;
+            }
+    return true;
+}
+
+const char *
+gw_options_bus_url(const gw_config *cfg, const char *service)
+{
+    for (size_t i = 0; i < cfg->n_bus; i++)
+        if (strcmp(cfg->bus[i].name, service) == 0)
+            return cfg->bus[i].url;
+    return NULL;
+}
+
 static bool
 set_value(const opt_def *o, const char *value, gw_config *cfg, const char *origin, char *errbuf,
           size_t errlen)
@@ -54,6 +154,17 @@ set_value(const opt_def *o, const char *value, gw_config *cfg, const char *origi
     char *end;
     long long v;
 
+    if (o->type == OPT_BUS) {
+        const char *eq = strchr(value, '=');
+
+        if (eq == NULL) {
+            snprintf(errbuf, errlen, "%s --bus: expected SERVICE=URL", origin);
+            return false;
+        }
+        return bus_set(cfg, value, (size_t)(eq - value), eq + 1, "--bus", errbuf, errlen);
+    }
+    if (o->type == OPT_BUS_TOKEN)
+        return bus_set(cfg, "token", 5, value, "--bus-token", errbuf, errlen);
     if (o->type == OPT_STRING) {
         *(const char **)((char *)cfg + o->offset) = value;
         return true;
@@ -106,8 +217,14 @@ gw_options_parse(int argc, char *const *argv, gw_getenv_fn getenv_fn, gw_config 
 {
     memset(cfg, 0, sizeof(*cfg));
     errbuf[0] = '\0';
+    if (!bus_from_env(cfg, getenv_fn, errbuf, errlen))
+        return GW_OPTIONS_USAGE;
     for (size_t i = 0; i < N_OPTS; i++) {
-        const char *env = getenv_fn ? getenv_fn(opts[i].env) : NULL;
+        const char *env;
+
+        if (opts[i].type == OPT_BUS || opts[i].type == OPT_BUS_TOKEN)
+            continue; /* per service, above */
+        env = getenv_fn ? getenv_fn(opts[i].env) : NULL;
         const char *v = env != NULL ? env : opts[i].dflt;
         if (v != NULL && !set_value(&opts[i], v, cfg, opts[i].env, errbuf, errlen))
             return GW_OPTIONS_USAGE;
@@ -139,6 +256,8 @@ gw_options_parse(int argc, char *const *argv, gw_getenv_fn getenv_fn, gw_config 
         if (!set_value(o, value, cfg, "option", errbuf, errlen))
             return GW_OPTIONS_USAGE;
     }
+    if (!bus_check(cfg, errbuf, errlen))
+        return GW_OPTIONS_USAGE;
     if (cfg->issuer != NULL && cfg->issuer[0] == '\0')
         cfg->issuer = NULL;
     if (cfg->access_log != NULL && cfg->access_log[0] == '\0')
@@ -171,4 +290,6 @@ gw_options_print_usage(FILE *f)
     for (size_t i = 0; i < N_OPTS; i++)
         fprintf(f, "  --%-12s %-5s %s [%s]\n", opts[i].name,
                 opts[i].type == OPT_INT ? "N" : "VALUE", opts[i].help, opts[i].env);
+    fprintf(f, "  (--bus VALUE: SERVICE=URL, e.g. --bus token=tcp://127.0.0.1:7101 "
+               "--bus users=tcp://127.0.0.1:7102)\n");
 }

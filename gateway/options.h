@@ -11,12 +11,25 @@
 
 #include "core/err.h"
 
+#define GW_OPTIONS_MAX_BUS 8 /* services (matches GW_MAX_SERVICES) */
+#define GW_BUS_NAME_MAX 31   /* service name: [a-z][a-z0-9_]*, at most this long */
+
+/* Where a service's replicas dial in: `--bus SERVICE=URL` (repeatable; `--bus-token URL` is
+ * `--bus token=URL`), else TG_BUS_<SERVICE upper-case>, else the default (token:
+ * tcp://127.0.0.1:7101, users: tcp://127.0.0.1:7102). Services without a default are opened
+ * only when named on the command line. */
+typedef struct gw_bus_addr {
+    char name[GW_BUS_NAME_MAX + 1];
+    const char *url; /* borrowed: argv, the environment or a static default */
+} gw_bus_addr;
+
 typedef struct gw_config {
     const char *tls_listen; /* "HOST:PORT"; "" disables the TLS listener */
     const char *h2c_listen; /* "HOST:PORT"; "" disables the cleartext listener */
     const char *cert;       /* PEM chain; NULL with key NULL = in-memory development cert */
     const char *key;
-    const char *bus_token;  /* the gateway listens here; svc-token replicas dial it */
+    gw_bus_addr bus[GW_OPTIONS_MAX_BUS]; /* one per service; the gateway listens on each */
+    size_t n_bus;
     const char *issuer;     /* NULL: derived per request from Host and scheme */
     const char *access_log; /* NULL: stderr */
     int64_t deadline_ms;    /* per request, the bus deadline */
@@ -32,9 +45,11 @@ typedef enum gw_options_result {
 typedef const char *(*gw_getenv_fn)(const char *name);
 
 /* Fills *cfg from argv and getenv_fn (getenv in main, a fake in tests). Strings in *cfg point
- * into argv or the environment (borrowed) or static defaults. */
+ * into argv or the environment (borrowed) or static defaults; service names are copied. */
 gw_options_result gw_options_parse(int argc, char *const *argv, gw_getenv_fn getenv_fn,
                                    gw_config *cfg, char *errbuf, size_t errlen);
 void gw_options_print_usage(FILE *f);
+/* The address of service in cfg, or NULL. */
+const char *gw_options_bus_url(const gw_config *cfg, const char *service);
 
 #endif

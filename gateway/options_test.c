@@ -39,7 +39,10 @@ defaults(void **state)
     assert_int_equal(parse(NULL, 1, argv, &c), GW_OPTIONS_OK);
     assert_string_equal(c.tls_listen, "127.0.0.1:8443");
     assert_string_equal(c.h2c_listen, "127.0.0.1:8080");
-    assert_string_equal(c.bus_token, "tcp://127.0.0.1:7101");
+    assert_int_equal(c.n_bus, 2);
+    assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://127.0.0.1:7101");
+    assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://127.0.0.1:7102");
+    assert_null(gw_options_bus_url(&c, "mfa"));
     assert_int_equal(c.deadline_ms, 5000);
     assert_int_equal(c.max_body, 65536);
     assert_null(c.cert);
@@ -96,6 +99,84 @@ refusals(void **state)
     }
 }
 
+/* --bus SERVICE=URL beats TG_BUS_<SERVICE> beats the default; --bus-token is --bus token=. */
+static void
+bus_services(void **state)
+{
+    static const char *const e[] = {"TG_BUS_USERS", "tcp://10.0.0.1:7202", "TG_BUS_TOKEN",
+                                    "tcp://10.0.0.1:7201", NULL};
+    gw_config c;
+
+    (void)state;
+    {
+        char *argv[] = {"gw"};
+        assert_int_equal(parse(e, 1, argv, &c), GW_OPTIONS_OK);
+        assert_int_equal(c.n_bus, 2);
+        assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://10.0.0.1:7201");
+        assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://10.0.0.1:7202");
+    }
+    {
+        char *argv[] = {"gw",
+                        "--bus",
+                        "users=ipc:///tmp/u.ipc",
+                        "--bus=token=tcp://[::1]:1",
+                        "--bus",
+                        "mfa_2=tcp://127.0.0.1:7103"};
+        assert_int_equal(parse(e, 6, argv, &c), GW_OPTIONS_OK);
+        assert_int_equal(c.n_bus, 3);
+        assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://[::1]:1");
+        assert_string_equal(gw_options_bus_url(&c, "users"), "ipc:///tmp/u.ipc");
+        assert_string_equal(gw_options_bus_url(&c, "mfa_2"), "tcp://127.0.0.1:7103");
+        assert_string_equal(c.bus[2].name, "mfa_2");
+    }
+    {
+        /* The old spelling still works, and the last one given wins. */
+        char *argv[] = {"gw", "--bus", "token=tcp://127.0.0.1:1", "--bus-token",
+                        "tcp://127.0.0.1:2"};
+        assert_int_equal(parse(NULL, 5, argv, &c), GW_OPTIONS_OK);
+        assert_int_equal(c.n_bus, 2);
+        assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://127.0.0.1:2");
+        assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://127.0.0.1:7102");
+    }
+}
+
+static void
+bus_refusals(void **state)
+{
+    static char *const bad[][3] = {
+        {"gw", "--bus", "tcp://127.0.0.1:1"},  /* no SERVICE= */
+        {"gw", "--bus", "=tcp://127.0.0.1:1"}, /* empty service */
+        {"gw", "--bus", "Token=tcp://x:1"},    /* upper case */
+        {"gw", "--bus", "to ken=tcp://x:1"},
+        {"gw", "--bus", "1st=tcp://x:1"},
+        {"gw", "--bus", "token="}, /* empty address */
+        {"gw", "--bus-token", ""},
+        {"gw", "--bus", "users=tcp://127.0.0.1:7101"},
+        {"gw", "--bus", "a23456789012345678901234567890123=tcp://x:1"},
+    };
+    gw_config c;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (parse(NULL, 3, (char **)bad[i], &c) != GW_OPTIONS_USAGE)
+            fail_msg("accepted %s %s", bad[i][1], bad[i][2]);
+    {
+        char *argv[] = {"gw", "--bus"};
+        assert_int_equal(parse(NULL, 2, argv, &c), GW_OPTIONS_USAGE);
+    }
+    {
+        static const char *const e[] = {"TG_BUS_USERS", "", NULL};
+        char *argv[] = {"gw"};
+        assert_int_equal(parse(e, 1, argv, &c), GW_OPTIONS_USAGE);
+    }
+    {
+        char *argv[] = {"gw",          "--bus",       "a=tcp://h:1", "--bus",       "b=tcp://h:2",
+                        "--bus",       "c=tcp://h:3", "--bus",       "d=tcp://h:4", "--bus",
+                        "e=tcp://h:5", "--bus",       "f=tcp://h:6", "--bus",       "g=tcp://h:7"};
+        assert_int_equal(parse(NULL, 15, argv, &c), GW_OPTIONS_USAGE); /* 9 > 8 services */
+    }
+}
+
 static void
 help_and_disabling(void **state)
 {
@@ -114,10 +195,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),
-        cmocka_unit_test(env_then_command_line),
-        cmocka_unit_test(refusals),
-        cmocka_unit_test(help_and_disabling),
+        cmocka_unit_test(defaults),     cmocka_unit_test(env_then_command_line),
+        cmocka_unit_test(refusals),     cmocka_unit_test(bus_services),
+        cmocka_unit_test(bus_refusals), cmocka_unit_test(help_and_disabling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

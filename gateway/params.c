@@ -11,6 +11,7 @@
 
 #include "core/arena.h"
 #include "core/util.h"
+#include "web.pb-c.h"
 
 /* One translation in progress: the message, its arena and the per-request counters. */
 typedef struct filler {
@@ -186,6 +187,7 @@ typedef struct value {
         protobuf_c_boolean b;
         char *s;
         ProtobufCBinaryData bytes;
+        ProtobufCMessage *m;
     } u;
 } value;
 
@@ -363,14 +365,25 @@ count_value(filler *f)
     return TG_OK;
 }
 
-/* The field a client may fill under this name, or NULL (unknown or message-typed). */
+/* A singular tollgate.web.Json field: filled from a JSON object (recognised by its type, not
+ * its name). */
+static bool
+is_json_field(const ProtobufCFieldDescriptor *field)
+{
+    return field->type == PROTOBUF_C_TYPE_MESSAGE &&
+           field->descriptor == &tollgate__web__json__descriptor &&
+           field->label != PROTOBUF_C_LABEL_REPEATED;
+}
+
+/* The field a client may fill under this name, or NULL (unknown, or message-typed other than
+ * a singular tollgate.web.Json). */
 static const ProtobufCFieldDescriptor *
 client_field(const filler *f, const char *name)
 {
     const ProtobufCFieldDescriptor *field =
         protobuf_c_message_descriptor_get_field_by_name(f->msg->descriptor, name);
 
-    if (field == NULL || field->type == PROTOBUF_C_TYPE_MESSAGE)
+    if (field == NULL || (field->type == PROTOBUF_C_TYPE_MESSAGE && !is_json_field(field)))
         return NULL;
     return field;
 }
@@ -411,6 +424,11 @@ form_pair(filler *f, const char *pair, size_t len)
     }
     if (err != TG_OK)
         return fail(f->err, err, "Malformed value for parameter: %s", field->name);
+    /* Auth0 takes object parameters (user_metadata) only in a JSON body; refusing beats
+     * dropping them silently. Empty is absent, as everywhere. */
+    if (is_json_field(field) && vallen > 0)
+        return fail(f->err, TG_EINVAL, "Parameter must be a JSON object in a JSON body: %s",
+                    field->name);
     if (field->label != PROTOBUF_C_LABEL_REPEATED) {
         size_t idx = (size_t)(field - f->msg->descriptor->fields);
         if (f->seen[idx])
@@ -542,12 +560,81 @@ set_json_scalar(filler *f, const ProtobufCFieldDescriptor *field, json_t *j)
     }
 }
 
+/* Nesting of v counting objects and arrays (v itself is 1), stopping past limit. */
+static int
+json_depth(const json_t *v, int limit)
+{
+    const char *key;
+    const json_t *child;
+    size_t i;
+    int deepest = 0;
+
+    if (!json_is_object(v) && !json_is_array(v))
+        return 0;
+    if (limit == 0)
+        return 1; /* already too deep: the caller only needs "more than its limit" */
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, child)
+        {
+            int d = json_depth(child, limit - 1);
+            if (d > deepest)
+                deepest = d;
+        }
+    } else {
+        json_array_foreach(v, i, child)
+        {
+            int d = json_depth(child, limit - 1);
+            if (d > deepest)
+                deepest = d;
+        }
+    }
+    return 1 + deepest;
+}
+
+/* A tollgate.web.Json field: an object, re-serialised compactly into `text`; null is absent;
+ * anything else, deeper than GW_MAX_JSON_DEPTH or longer than GW_MAX_PARAM_BYTES is refused. */
+static tg_err
+set_json_object(filler *f, const ProtobufCFieldDescriptor *field, json_t *j)
+{
+    Tollgate__Web__Json *msg;
+    char *text;
+    size_t len;
+    value v;
+
+    if (json_is_null(j))
+        return TG_OK;
+    if (!json_is_object(j))
+        return fail(f->err, TG_EINVAL, "Invalid type for parameter: %s", field->name);
+    if (json_depth(j, GW_MAX_JSON_DEPTH) > GW_MAX_JSON_DEPTH)
+        return fail(f->err, TG_EINVAL, "Parameter nested too deeply: %s", field->name);
+    /* jansson keeps insertion order, so the client's key order survives. */
+    if ((text = json_dumps(j, JSON_COMPACT)) == NULL)
+        return fail(f->err, TG_ENOMEM, "Out of memory%s", NULL);
+    len = strlen(text);
+    if (len > GW_MAX_PARAM_BYTES) {
+        free(text);
+        return fail(f->err, TG_ETOOBIG, "Parameter too long: %s", field->name);
+    }
+    msg = (Tollgate__Web__Json *)gw_message_new(&tollgate__web__json__descriptor, f->arena);
+    if (msg == NULL || (msg->text = arena_pb_strndup(f->arena, text, len)) == NULL) {
+        free(text);
+        return fail(f->err, TG_ENOMEM, "Out of memory%s", NULL);
+    }
+    free(text);
+    memset(&v, 0, sizeof(v));
+    v.u.m = &msg->base;
+    return store(f, field, &v);
+}
+
 static tg_err
 set_json(filler *f, const ProtobufCFieldDescriptor *field, json_t *j)
 {
     size_t i;
     json_t *elem;
     tg_err err;
+
+    if (is_json_field(field))
+        return set_json_object(f, field, j);
 
     if (!json_is_array(j) || field->label != PROTOBUF_C_LABEL_REPEATED)
         return set_json_scalar(f, field, j);

@@ -5,7 +5,11 @@
  * Basic credentials, request ids, media types, UTF-8.
  *
  * Rules (contract.md §1.2): JSON null and empty strings are absent; unknown parameters are
- * ignored; message-typed fields are never filled from client input (the gateway fills `web`);
+ * ignored; message-typed fields are never filled from client input (the gateway fills `web`),
+ * except singular fields of type tollgate.web.Json (recognised by descriptor, not by name):
+ * those take a JSON object from a JSON body, re-serialised compactly into `text` (at most
+ * GW_MAX_PARAM_BYTES, nesting at most GW_MAX_JSON_DEPTH); any other JSON type, or a non-empty
+ * value in a query string or form body, is refused naming the parameter;
  * a JSON object or array where a scalar is expected, a malformed escape, a NUL byte, invalid
  * UTF-8, a duplicated non-repeated form parameter, more than GW_MAX_PARAMS values or a value
  * above GW_MAX_PARAM_BYTES are refused. Error texts name a parameter only by its field name
@@ -27,6 +31,7 @@
 
 #define GW_MAX_PARAMS 256                      /* values per request, counting array elements */
 #define GW_MAX_PARAM_BYTES ((size_t)16 * 1024) /* one decoded value */
+#define GW_MAX_JSON_DEPTH 8                    /* tollgate.web.Json: object nesting */
 #define GW_MAX_KEY_BYTES 128                   /* longer keys cannot name a field: ignored */
 #define GW_REQUEST_ID_MAX 64
 

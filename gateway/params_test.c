@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "params.h"
 #include "token.pb-c.h"
+#include "users.pb-c.h"
 #include "web.pb-c.h"
 
 static arena a;
@@ -606,6 +607,159 @@ web_is_set_only_on_a_web_field(void **state)
     assert_false(gw_params_set_web(&j->base, &w->base));
 }
 
+/* ---- tollgate.web.Json fields (user_metadata) ---------------------------------------------- */
+
+static void
+json_object_field_is_reserialised_compactly(void **state)
+{
+    Tollgate__Users__SignupRequest *r = new_msg(&tollgate__users__signup_request__descriptor);
+    gw_param_error err;
+
+    (void)state;
+    assert_int_equal(json(r,
+                          "{\"email\": \"a@b.example\", \"user_metadata\" : { \"plan\" : "
+                          "\"pro\", \"n\": [1, 2.5, true, null], \"x\": {\"y\": \"\\u00e9\"}}, "
+                          "\"connection\": \"db\"}",
+                          &err),
+                     TG_OK);
+    assert_string_equal(r->email, "a@b.example");
+    assert_string_equal(r->connection, "db");
+    assert_non_null(r->user_metadata);
+    assert_ptr_equal(r->user_metadata->base.descriptor, &tollgate__web__json__descriptor);
+    assert_string_equal(r->user_metadata->text,
+                        "{\"plan\":\"pro\",\"n\":[1,2.5,true,null],\"x\":{\"y\":\"\xc3\xa9\"}}");
+
+    /* An empty object is an object; null is absent. */
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r, "{\"user_metadata\": {}}", &err), TG_OK);
+    assert_string_equal(r->user_metadata->text, "{}");
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r, "{\"user_metadata\": null, \"email\": \"e\"}", &err), TG_OK);
+    assert_null(r->user_metadata);
+    assert_string_equal(r->email, "e");
+
+    /* The packed message carries it (what svc-users receives). */
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r, "{\"user_metadata\": {\"a\": 1}}", &err), TG_OK);
+    {
+        size_t n = protobuf_c_message_get_packed_size(&r->base);
+        uint8_t *buf = malloc(n);
+        Tollgate__Users__SignupRequest *back;
+
+        protobuf_c_message_pack(&r->base, buf);
+        back = tollgate__users__signup_request__unpack(NULL, n, buf);
+        assert_non_null(back);
+        assert_string_equal(back->user_metadata->text, "{\"a\":1}");
+        tollgate__users__signup_request__free_unpacked(back, NULL);
+        free(buf);
+    }
+}
+
+static void
+json_object_field_refuses_other_types(void **state)
+{
+    static const char *const bad[] = {
+        "{\"user_metadata\": \"{\\\"a\\\":1}\"}", /* an object in a string */
+        "{\"user_metadata\": []}",
+        "{\"user_metadata\": [{\"a\": 1}]}",
+        "{\"user_metadata\": 1}",
+        "{\"user_metadata\": 1.5}",
+        "{\"user_metadata\": true}",
+        "{\"user_metadata\": \"\"}",
+    };
+    gw_param_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        Tollgate__Users__SignupRequest *r = new_msg(&tollgate__users__signup_request__descriptor);
+
+        if (json(r, bad[i], &err) != TG_EINVAL)
+            fail_msg("accepted %s", bad[i]);
+        assert_string_equal(err.description, "Invalid type for parameter: user_metadata");
+        assert_null(r->user_metadata);
+    }
+    /* `web` is a message too, but never from the client. */
+    {
+        Tollgate__Users__SignupRequest *r = new_msg(&tollgate__users__signup_request__descriptor);
+
+        assert_int_equal(json(r, "{\"web\": {\"client_ip\": \"1.2.3.4\"}}", &err), TG_OK);
+        assert_null(r->web);
+    }
+}
+
+static void
+json_object_field_limits(void **state)
+{
+    char deep[256], *big;
+    size_t o = 0;
+    gw_param_error err;
+    Tollgate__Users__SignupRequest *r;
+
+    (void)state;
+    /* Depth 8 (the object itself counts as 1) passes; 9 does not; arrays count too. */
+    o = (size_t)snprintf(deep, sizeof(deep), "{\"user_metadata\": ");
+    for (int i = 0; i < 8; i++)
+        o += (size_t)snprintf(deep + o, sizeof(deep) - o, "{\"a\":");
+    o += (size_t)snprintf(deep + o, sizeof(deep) - o, "1");
+    for (int i = 0; i < 8; i++)
+        o += (size_t)snprintf(deep + o, sizeof(deep) - o, "}");
+    snprintf(deep + o, sizeof(deep) - o, "}");
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r, deep, &err), TG_OK);
+    assert_non_null(r->user_metadata);
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r,
+                          "{\"user_metadata\": {\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
+                          "{\"a\":{}}}}}}}}}}",
+                          &err),
+                     TG_EINVAL);
+    assert_string_equal(err.description, "Parameter nested too deeply: user_metadata");
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(json(r, "{\"user_metadata\": {\"a\":[[[[[[[[1]]]]]]]]}}", &err), TG_EINVAL);
+    assert_string_equal(err.description, "Parameter nested too deeply: user_metadata");
+
+    /* 16 KiB serialised passes; one byte more does not ({"k":"..."} is 8 bytes + value). */
+    big = malloc(GW_MAX_PARAM_BYTES + 64);
+    assert_non_null(big);
+    for (size_t extra = 0; extra < 2; extra++) {
+        size_t vlen = GW_MAX_PARAM_BYTES - 8 + extra;
+
+        o = (size_t)snprintf(big, 64, "{\"user_metadata\":{\"k\":\"");
+        memset(big + o, 'x', vlen);
+        o += vlen;
+        memcpy(big + o, "\"}}", 4);
+        r = new_msg(&tollgate__users__signup_request__descriptor);
+        if (extra == 0) {
+            assert_int_equal(json(r, big, &err), TG_OK);
+            assert_int_equal(strlen(r->user_metadata->text), GW_MAX_PARAM_BYTES);
+        } else {
+            assert_int_equal(json(r, big, &err), TG_ETOOBIG);
+            assert_string_equal(err.description, "Parameter too long: user_metadata");
+        }
+    }
+    free(big);
+}
+
+static void
+form_refuses_object_field(void **state)
+{
+    Tollgate__Users__SignupRequest *r = new_msg(&tollgate__users__signup_request__descriptor);
+    gw_param_error err;
+
+    (void)state;
+    assert_int_equal(form(r, "email=a%40b&user_metadata=%7B%22a%22%3A1%7D", &err), TG_EINVAL);
+    assert_string_equal(err.description,
+                        "Parameter must be a JSON object in a JSON body: user_metadata");
+    assert_null(r->user_metadata);
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(form(r, "user_metadata[plan]=pro&email=e", &err), TG_OK); /* unknown key */
+    assert_null(r->user_metadata);
+    r = new_msg(&tollgate__users__signup_request__descriptor);
+    assert_int_equal(form(r, "user_metadata=&email=e", &err), TG_OK); /* empty = absent */
+    assert_null(r->user_metadata);
+    assert_string_equal(r->email, "e");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -634,6 +788,10 @@ main(void)
         T(json_rejects_malformed_bodies),
         T(json_rejects_deep_nesting),
         T(json_limits_parameter_count),
+        T(json_object_field_is_reserialised_compactly),
+        T(json_object_field_refuses_other_types),
+        T(json_object_field_limits),
+        T(form_refuses_object_field),
         T(basic_decodes_and_form_decodes_halves),
         T(basic_rejects_malformed),
         T(basic_ignores_other_schemes),

@@ -15,6 +15,7 @@
 #include "core/arena.h"
 #include "render.h"
 #include "token.pb-c.h"
+#include "users.pb-c.h"
 #include "web.pb-c.h"
 
 static arena a;
@@ -488,6 +489,64 @@ oauth_error_escapes(void **state)
                     "\\\"x\\\"\\n\"}");
 }
 
+/* /userinfo answers a bad token with a directive: 401, text/plain, WWW-Authenticate. */
+static void
+directive_userinfo_401_text(void **state)
+{
+    Tollgate__Token__UserinfoReply u = TOLLGATE__TOKEN__USERINFO_REPLY__INIT;
+    Tollgate__Web__Directive d = TOLLGATE__WEB__DIRECTIVE__INIT;
+    Tollgate__Web__Header h = TOLLGATE__WEB__HEADER__INIT;
+    Tollgate__Web__Header *hs[] = {&h};
+    ProtobufCBinaryData b;
+    gw_response r;
+
+    (void)state;
+    d.status = 401;
+    d.content_type = "text/plain; charset=utf-8";
+    d.body.data = (uint8_t *)"Unauthorized";
+    d.body.len = 12;
+    h.name = "WWW-Authenticate";
+    h.value = "Bearer error=\"invalid_token\", error_description=\"Invalid token\"";
+    d.n_headers = 1;
+    d.headers = hs;
+    u.http = &d;
+    b = pack(&u.base);
+    assert_int_equal(gw_render_reply(&r, &tollgate__token__userinfo_reply__descriptor, &b, &a.pb),
+                     TG_OK);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.content_type, "text/plain; charset=utf-8");
+    assert_body(&r, "Unauthorized");
+    assert_int_equal(r.n_headers, 1);
+    assert_string_equal(header(&r, "www-authenticate"),
+                        "Bearer error=\"invalid_token\", error_description=\"Invalid token\"");
+}
+
+/* Signup answers in the dbconnections shape through a directive; the body goes out verbatim. */
+static void
+directive_signup_400_json(void **state)
+{
+    static const char body[] = "{\"name\":\"BadRequestError\",\"code\":\"invalid_signup\","
+                               "\"description\":\"Invalid sign up\",\"statusCode\":400}";
+    Tollgate__Users__SignupReply s = TOLLGATE__USERS__SIGNUP_REPLY__INIT;
+    Tollgate__Web__Directive d = TOLLGATE__WEB__DIRECTIVE__INIT;
+    ProtobufCBinaryData b;
+    gw_response r;
+
+    (void)state;
+    d.status = 400;
+    d.content_type = "application/json; charset=utf-8";
+    d.body.data = (uint8_t *)body;
+    d.body.len = sizeof(body) - 1;
+    s.http = &d;
+    b = pack(&s.base);
+    assert_int_equal(gw_render_reply(&r, &tollgate__users__signup_reply__descriptor, &b, &a.pb),
+                     TG_OK);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(r.content_type, "application/json; charset=utf-8");
+    assert_body(&r, body);
+    assert_int_equal(r.n_headers, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -503,6 +562,8 @@ main(void)
         T(directive_absent_renders_json_without_http),
         T(directive_refuses_unsafe_values),
         T(directive_headers_are_checked),
+        T(directive_userinfo_401_text),
+        T(directive_signup_400_json),
         T(class_status_table),
         T(error_oauth_shape_with_extras_and_headers),
         T(error_dbconn_shape),

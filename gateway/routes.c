@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "token.pb-c.h"
+#include "users.pb-c.h"
 
 /* Discovery is served by svc-token for now (design.md gives it to svc-authorize later; moving
  * it is a one-line change here). */
@@ -19,6 +20,14 @@ static const gw_route routes[] = {
     {"GET", "/.well-known/oauth-authorization-server", "token", "token.Discovery",
      &tollgate__token__empty__descriptor, &tollgate__token__open_id_configuration__descriptor,
      GW_ROUTE_CORS_PUBLIC},
+    /* OIDC Core §5.3.1: GET and POST both. The token comes in Authorization: Bearer (web). */
+    {"GET", "/userinfo", "token", "token.Userinfo", &tollgate__token__empty__descriptor,
+     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"POST", "/userinfo", "token", "token.Userinfo", &tollgate__token__empty__descriptor,
+     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE},
+    /* CORS for browser SDKs comes with the CORS work (contract.md §1.6). */
+    {"POST", "/dbconnections/signup", "users", "users.Signup",
+     &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor, 0},
 };
 
 static bool

@@ -9,6 +9,7 @@
 
 #include "routes.h"
 #include "token.pb-c.h"
+#include "users.pb-c.h"
 
 static const gw_route *
 lookup(const char *method, const char *path, gw_route_match *m)
@@ -37,6 +38,36 @@ finds_token_and_well_known(void **state)
     assert_string_equal(r->rpc, "token.Discovery");
     r = lookup("GET", "/.well-known/oauth-authorization-server", &m);
     assert_string_equal(r->rpc, "token.Discovery");
+}
+
+static void
+finds_userinfo_and_signup(void **state)
+{
+    gw_route_match m;
+    const gw_route *r;
+    char buf[64];
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        r = lookup(i == 0 ? "GET" : "POST", "/userinfo", &m);
+        assert_non_null(r);
+        assert_string_equal(r->service, "token");
+        assert_string_equal(r->rpc, "token.Userinfo");
+        assert_ptr_equal(r->request, &tollgate__token__empty__descriptor);
+        assert_ptr_equal(r->reply, &tollgate__token__userinfo_reply__descriptor);
+        assert_true(r->flags & GW_ROUTE_NO_STORE);
+    }
+    assert_int_equal(gw_route_allow("/userinfo", 9, buf, sizeof(buf)), GW_ROUTE_NO_STORE);
+    assert_string_equal(buf, "GET, POST, OPTIONS");
+    r = lookup("POST", "/dbconnections/signup", &m);
+    assert_non_null(r);
+    assert_string_equal(r->service, "users");
+    assert_string_equal(r->rpc, "users.Signup");
+    assert_ptr_equal(r->request, &tollgate__users__signup_request__descriptor);
+    assert_ptr_equal(r->reply, &tollgate__users__signup_reply__descriptor);
+    assert_int_equal(r->flags, 0);
+    assert_null(lookup("GET", "/dbconnections/signup", &m));
+    assert_int_equal(m, GW_ROUTE_NO_METHOD);
 }
 
 static void
@@ -103,9 +134,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(finds_token_and_well_known),
-        cmocka_unit_test(distinguishes_404_and_405),
-        cmocka_unit_test(allow_lists_methods),
+        cmocka_unit_test(finds_token_and_well_known), cmocka_unit_test(finds_userinfo_and_signup),
+        cmocka_unit_test(distinguishes_404_and_405),  cmocka_unit_test(allow_lists_methods),
         cmocka_unit_test(table_is_well_formed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@ typedef struct fixture {
     pthread_t loop;
     int h2c_port, tls_port;
     char bus_url[128];
+    char users_url[128];
 } fixture;
 
 static fixture fx;
@@ -213,12 +214,15 @@ setup(void **state)
     log_init("gateway-test", TG_LOG_WARN);
     gw_signals_init(); /* before any thread: SIGTERM reaches the loop's signalfd only */
     snprintf(fx.bus_url, sizeof(fx.bus_url), "ipc:///tmp/tg-gw-test-%d.ipc", (int)getpid());
-    cfg.bus_token = fx.bus_url;
     assert_int_equal(gw_server_new(&cfg, &fx.srv), TG_OK);
     assert_int_equal(gw_tls_new(NULL, NULL, &ssl), TG_OK);
     gw_server_set_tls(fx.srv, ssl);
     assert_int_equal(gw_server_listen(fx.srv), TG_OK);
     assert_int_equal(gw_server_add_service(fx.srv, "token", fx.bus_url), TG_OK);
+    /* No users replica here: the routes only need its client to exist. */
+    snprintf(fx.users_url, sizeof(fx.users_url), "ipc:///tmp/tg-gw-test-users-%d.ipc",
+             (int)getpid());
+    assert_int_equal(gw_server_add_service(fx.srv, "users", fx.users_url), TG_OK);
     assert_int_equal(gw_server_check_routes(fx.srv), TG_OK);
     fx.h2c_port = gw_server_port(fx.srv, false);
     fx.tls_port = gw_server_port(fx.srv, true);
