@@ -1,0 +1,229 @@
+/*
+ * tollgate-svc-users: reads the tenant file, opens its store, prepares the password hasher
+ * and serves its bus methods until SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "users.h"
+
+#define MAX_CALLERS 8
+#define PURGE_EVERY_S 60
+
+typedef struct options {
+    const char *tenant;
+    const char *store_url;
+    char *bus_urls;            /* comma-separated callers to dial */
+    const char *master_key_file;
+    const char *replica_id;
+    long workers;
+    long hash_threads;
+    users_hash_params hash;
+} options;
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
+
+static void
+usage(FILE *f)
+{
+    fputs("usage: tollgate-svc-users --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
+          "         [--workers N] [--master-key-file FILE] [--replica-id ID]\n"
+          "         [--hash argon2id|bcrypt] [--argon2-memory-kib N] [--argon2-iterations N]\n"
+          "         [--argon2-parallelism N] [--bcrypt-cost N] [--hash-threads N]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_WORKERS TG_MASTER_KEY_FILE "
+          "TG_MASTER_KEY\n",
+          f);
+}
+
+/* A whole decimal number in [min, max], else -1. */
+static long
+number(const char *s, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
+}
+
+static int
+parse_options(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"tenant", required_argument, NULL, 't'},
+        {"store", required_argument, NULL, 's'},
+        {"bus", required_argument, NULL, 'b'},
+        {"workers", required_argument, NULL, 'w'},
+        {"master-key-file", required_argument, NULL, 'm'},
+        {"replica-id", required_argument, NULL, 'r'},
+        {"hash", required_argument, NULL, 'H'},
+        {"argon2-memory-kib", required_argument, NULL, 'M'},
+        {"argon2-iterations", required_argument, NULL, 'I'},
+        {"argon2-parallelism", required_argument, NULL, 'P'},
+        {"bcrypt-cost", required_argument, NULL, 'C'},
+        {"hash-threads", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *bus = env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7112");
+    long v = 0, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int c, bad = 0;
+
+    users_hash_params_default(&o->hash);
+    o->tenant = env_or("TG_TENANT_FILE", NULL);
+    o->store_url = env_or("TG_STORE", "sqlite:tollgate-users.db");
+    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
+    o->workers = number(env_or("TG_WORKERS", "8"), 1, 256);
+    o->hash_threads = ncpu > 0 ? ncpu : 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o->tenant = optarg; break;
+        case 's': o->store_url = optarg; break;
+        case 'b': bus = optarg; break;
+        case 'm': o->master_key_file = optarg; break;
+        case 'r': o->replica_id = optarg; break;
+        case 'w': o->workers = number(optarg, 1, 256); break;
+        case 'T': o->hash_threads = number(optarg, 1, 1024); break;
+        case 'H':
+            if (strcmp(optarg, "argon2id") == 0)
+                o->hash.alg = USERS_HASH_ARGON2ID;
+            else if (strcmp(optarg, "bcrypt") == 0)
+                o->hash.alg = USERS_HASH_BCRYPT;
+            else
+                bad = 1;
+            break;
+        case 'M': bad |= (v = number(optarg, 8, 4 * 1024 * 1024)) < 0; o->hash.argon2_memory_kib = (uint32_t)v; break;
+        case 'I': bad |= (v = number(optarg, 1, 64)) < 0; o->hash.argon2_iterations = (uint32_t)v; break;
+        case 'P': bad |= (v = number(optarg, 1, 64)) < 0; o->hash.argon2_parallelism = (uint32_t)v; break;
+        case 'C': bad |= (v = number(optarg, 4, 31)) < 0; o->hash.bcrypt_cost = (int)v; break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (bad || optind != argc || o->tenant == NULL || o->workers < 1 || o->hash_threads < 1)
+        return -1;
+    o->bus_urls = strdup(bus);
+    return o->bus_urls != NULL ? 0 : -1;
+}
+
+/* The master key seeds derived client ids: from a file, or TG_MASTER_KEY. */
+static char *
+read_master_key(const char *path)
+{
+    char buf[512];
+    size_t n;
+    FILE *f;
+
+    if (path == NULL)
+        return tg_strdup(getenv("TG_MASTER_KEY"));
+    if ((f = fopen(path, "r")) == NULL) {
+        LOG_ERROR("cannot read master key file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = '\0';
+    return n >= 16 ? strdup(buf) : NULL;
+}
+
+/* Serves until SIGTERM/SIGINT, purging expired brute-force counters now and then. */
+static void
+serve_until_signal(store *st, const sigset_t *sigs)
+{
+    struct timespec wait = {.tv_sec = PURGE_EVERY_S};
+
+    for (;;) {
+        int sig = sigtimedwait(sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
+            return;
+        if (sig < 0 && errno == EAGAIN)
+            store_purge_expired(st, USERS_COLL_ATTEMPTS, NULL);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    options opt = {0};
+    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0}, *next = NULL;
+    config *cfg = NULL;
+    users_app app = {0};
+    users_hasher *hasher = NULL;
+    bus_server *srv = NULL;
+    sigset_t sigs;
+    size_t n = 0;
+    int rc = 1;
+
+    log_init("svc-users", TG_LOG_INFO);
+    if (parse_options(argc, argv, &opt) != 0) {
+        usage(stderr);
+        free(opt.bus_urls);
+        return 2;
+    }
+    /* Signals are taken synchronously by main; block them before any thread starts. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    master = read_master_key(opt.master_key_file);
+    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+        fprintf(stderr, "tollgate-svc-users: %s\n", errbuf);
+        goto out;
+    }
+    if (users_hasher_new(&opt.hash, (unsigned)opt.hash_threads, &hasher) != TG_OK) {
+        LOG_ERROR("cannot set up password hashing with the given parameters");
+        goto out;
+    }
+    if (store_open(opt.store_url, "users", &app.st) != TG_OK || users_store_ensure(app.st) != TG_OK)
+        goto out;
+    app.cfg = cfg;
+    app.hasher = hasher;
+    for (char *u = opt.bus_urls; u != NULL && *u != '\0' && n < MAX_CALLERS; u = next) {
+        next = strchr(u, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        callers[n++] = u;
+    }
+    bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = users_methods,
+                          .n_methods = users_n_methods, .workers = (size_t)opt.workers,
+                          .app = &app, .replica_id = opt.replica_id};
+    if (bus_server_open(&so, &srv) != TG_OK)
+        goto out;
+    LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads, %s "
+             "(store: %s)",
+             cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads,
+             opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
+             store_driver_name(app.st));
+    serve_until_signal(app.st, &sigs);
+    LOG_INFO("shutting down");
+    rc = 0;
+out:
+    if (srv != NULL) {
+        uint64_t served = bus_server_served(srv);
+        bus_server_close(srv);
+        LOG_INFO("stopped; served=%llu", (unsigned long long)served);
+    }
+    store_close(app.st);
+    users_hasher_free(hasher);
+    config_free(cfg);
+    tg_free_secret_str(master);
+    free(opt.bus_urls);
+    return rc;
+}

@@ -1,0 +1,157 @@
+/*
+ * svc-users: database connections (users, passwords, profiles). This header is the service's
+ * internal contract between its files; nothing outside svc-users includes it.
+ */
+#ifndef TG_SVC_USERS_H
+#define TG_SVC_USERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "users.pb-c.h"
+
+/* ---- password hashing (hash.c) -------------------------------------------------------- */
+
+typedef enum users_hash_alg {
+    USERS_HASH_ARGON2ID = 0,
+    USERS_HASH_BCRYPT,
+} users_hash_alg;
+
+typedef struct users_hash_params {
+    users_hash_alg alg;
+    uint32_t argon2_memory_kib;   /* default 19456 */
+    uint32_t argon2_iterations;   /* default 2 */
+    uint32_t argon2_parallelism;  /* default 1 */
+    int bcrypt_cost;              /* default 10 (4..31) */
+} users_hash_params;
+
+/* bcrypt reads at most 72 bytes; longer passwords are refused, never truncated. */
+#define USERS_BCRYPT_MAX_BYTES 72
+#define USERS_ARGON2_MAX_BYTES 1024
+
+typedef struct users_hasher users_hasher;
+
+/* Fills p with the defaults above (argon2id). */
+void users_hash_params_default(users_hash_params *p);
+/* Makes a hasher that runs at most `threads` hash computations at once (others wait) and a
+ * dummy hash with p's parameters, verified for unknown users so they cost what a wrong
+ * password costs. p is copied. *out freed with users_hasher_free(). */
+tg_err users_hasher_new(const users_hash_params *p, unsigned threads, users_hasher **out);
+void users_hasher_free(users_hasher *h); /* NULL is fine */
+/* The longest password (bytes) the configured algorithm hashes. */
+size_t users_hash_max_bytes(const users_hasher *h);
+/* Hashes pw[0..len) with the configured algorithm. TG_ETOOBIG when len exceeds
+ * users_hash_max_bytes(). *out is a heap string the caller frees with free(). */
+tg_err users_hash_password(users_hasher *h, const char *pw, size_t len, char **out);
+/* Checks pw against a stored hash ($argon2id$, $2a$, $2b$, $2y$). TG_OK on a match, TG_EDENIED
+ * on a mismatch (also for a bcrypt hash and a password over 72 bytes), TG_EINVAL for a hash
+ * in no supported format. pw and hash are borrowed. */
+tg_err users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len);
+/* Burns the time of one verify against the dummy hash; always TG_EDENIED. */
+tg_err users_hash_verify_dummy(users_hasher *h, const char *pw, size_t len);
+/* Whether hash was made with another algorithm or other parameters than the configured ones
+ * (then a successful login rehashes it). */
+bool users_hash_needs_rehash(const users_hasher *h, const char *hash);
+
+/* ---- password policy (policy.c: pure functions) ---------------------------------------- */
+
+/* password-sheriff's missing() for the level: {"rules":[{code,message,format?,items?,
+ * verified}...],"verified":bool}. min_length > 0 overrides the level's length. New reference
+ * (json_decref), NULL only on allocation failure. */
+json_t *users_policy_report(config_password_policy level, int64_t min_length, const char *pw);
+/* Whether report says every rule is met. */
+bool users_policy_report_ok(const json_t *report);
+/* Whether pw is, case-insensitively, one of the built-in common passwords or of extra. */
+bool users_policy_in_dictionary(const config_strv *extra, const char *pw);
+/* Whether pw contains, case-insensitively, any non-empty fields[i] (n entries, NULL ok). */
+bool users_policy_has_personal_info(const char *pw, const char *const *fields, size_t n);
+/* The built-in list (common_passwords.c): lower case, sorted by strcmp. */
+extern const char *const users_common_passwords[];
+extern const size_t users_n_common_passwords;
+
+/* ---- input validation (validate.c: pure functions) -------------------------------------- */
+
+#define USERS_MAX_EMAIL 254
+#define USERS_MAX_FIELD 300     /* characters, every profile string */
+#define USERS_MAX_PICTURE 2048
+#define USERS_MAX_META_PROPS 10
+#define USERS_MAX_META_NAME 100
+#define USERS_MAX_META_VALUE 500
+
+/* Number of code points in valid UTF-8 s. */
+size_t users_utf8_length(const char *s);
+bool users_email_is_valid(const char *email);
+/* Checks a username against the connection's length limits (defaults 1..15) and the allowed
+ * characters. On refusal writes a client-safe reason into why. */
+bool users_username_is_valid(const config_connection *conn, const char *username, char *why,
+                             size_t whylen);
+/* Parses user_metadata text: an object of at most 10 string properties. On success *out is a
+ * new reference; on refusal *out is NULL and why holds the reason. */
+tg_err users_metadata_parse(const char *text, json_t **out, char *why, size_t whylen);
+/* ASCII lower-casing into a heap copy the caller frees (NULL on allocation failure). */
+char *users_lower(const char *s);
+
+/* ---- the store (store_users.c) ---------------------------------------------------------- */
+
+#define USERS_COLL_USERS "users"
+#define USERS_COLL_ATTEMPTS "login_attempts"
+#define USERS_ID_HEX 24
+#define USERS_BLOCK_SECONDS (30 * 24 * 3600)
+
+tg_err users_store_ensure(store *st);
+/* A fresh random 24-hex id into out (25 bytes). */
+tg_err users_store_new_id(char out[USERS_ID_HEX + 1]);
+/* "2024-05-01T12:00:00.000Z" (UTC, milliseconds) for now into out (32 bytes). */
+void users_store_now_iso(char out[32]);
+/* Inserts a new user document (borrowed). TG_EEXIST when its email_key or username_key is
+ * taken. */
+tg_err users_store_insert(store *st, const json_t *doc);
+/* Finds a user; *out a new reference. TG_ENOTFOUND when none. All strings borrowed. */
+tg_err users_store_find_by_email(store *st, const char *connection, const char *email,
+                                 json_t **out);
+tg_err users_store_find_by_username(store *st, const char *connection, const char *username,
+                                    json_t **out);
+tg_err users_store_get(store *st, const char *id, json_t **out);
+/* Records a successful login: logins_count + 1, last_login, and new_hash when not NULL. */
+tg_err users_store_record_login(store *st, const json_t *user, const char *new_hash);
+/* Brute-force counters keyed by (connection, lower(identifier), ip). */
+tg_err users_store_attempts_get(store *st, const char *connection, const char *identifier,
+                                const char *ip, int64_t *count);
+tg_err users_store_attempts_fail(store *st, const char *connection, const char *identifier,
+                                 const char *ip);
+tg_err users_store_attempts_clear(store *st, const char *connection, const char *identifier,
+                                  const char *ip);
+
+/* ---- the runtime ------------------------------------------------------------------------ */
+
+/* The one runtime object, made in main and passed to handlers as the bus app pointer.
+ * Immutable after start (the hasher is internally synchronised). */
+typedef struct users_app {
+    const config *cfg;
+    store *st;
+    users_hasher *hasher;
+} users_app;
+
+/* Connection lookups (connection.c). Borrowed pointers into cfg, or NULL / false. */
+const config_connection *users_connection_find(const config *cfg, const char *name);
+bool users_connection_enabled_for(const config *cfg, const config_connection *conn,
+                                  const char *client_id);
+
+/* Fills a User (strings from ctx's arena) from a stored user document. */
+tg_err users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *out);
+
+/* Bus handlers (methods table in methods.c). */
+tg_err users_on_signup(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage *reply);
+tg_err users_on_get_user(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+
+extern const bus_method users_methods[];
+extern const size_t users_n_methods;
+
+#endif

@@ -1,0 +1,567 @@
+/*
+ * svc-users' handlers over the real bus and a real SQLite store, without HTTP: signup and each
+ * of its refusals, duplicates, VerifyPassword (right, wrong, unknown user, blocked, brute
+ * force) and GetUser.
+ *
+ * The database connections are set on the loaded config here rather than written in the
+ * tenant YAML, so the test does not depend on how far lib/config's connection parsing is.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "users.h"
+
+static const char tenant_yaml[] =
+    "tenant:\n"
+    "  default_directory: Username-Password-Authentication\n"
+    "clients:\n"
+    "  - name: Web\n"
+    "    app_type: regular_web\n"
+    "    client_id: web-id\n"
+    "    client_secret: web-secret-value\n"
+    "  - name: Other\n"
+    "    app_type: regular_web\n"
+    "    client_id: other-id\n"
+    "    client_secret: other-secret-value\n";
+
+static char *web_only[] = {"web-id"};
+static char *dict_words[] = {"Tollgate-Secret-1"};
+
+static config_connection connections[] = {
+    {.name = "Username-Password-Authentication", .strategy = "auth0",
+     .enabled_clients = {web_only, 1}, .password_policy = CONFIG_PW_GOOD,
+     .password_dictionary = true, .dictionary = {dict_words, 1},
+     .password_no_personal_info = true, .brute_force_protection = true,
+     .password_history = true, .password_history_size = 3},
+    {.name = "With-Usernames", .strategy = "auth0", .all_clients = true,
+     .password_policy = CONFIG_PW_LOW, .requires_username = true, .username_min = 3,
+     .username_max = 12, .brute_force_protection = false},
+    {.name = "Closed", .strategy = "auth0", .all_clients = true, .disable_signup = true},
+};
+
+typedef struct fixture {
+    char url[64];
+    char db[256];
+    config *cfg;
+    config_connection *saved;
+    size_t n_saved;
+    users_app app;
+    bus_server *srv;
+    bus_client *client;
+} fixture;
+
+static fixture fx;
+
+static int
+setup(void **state)
+{
+    char errbuf[256];
+    const char *tmp = getenv("TG_TEST_TMPDIR");
+    const char *dial[2] = {fx.url, NULL};
+    users_hash_params p;
+    (void)state;
+
+    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", 40000 + (getpid() + 7) % 20000);
+    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/users-int-%d.db", tmp ? tmp : "/tmp", getpid());
+    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
+                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
+                                      sizeof(errbuf)),
+                     TG_OK);
+    fx.saved = fx.cfg->connections;
+    fx.n_saved = fx.cfg->n_connections;
+    fx.cfg->connections = connections;
+    fx.cfg->n_connections = sizeof(connections) / sizeof(connections[0]);
+    fx.cfg->tenant.brute_force_enabled = true;
+    fx.cfg->tenant.brute_force_max_attempts = 10;
+    users_hash_params_default(&p);
+    p.argon2_memory_kib = 64;
+    p.argon2_iterations = 1;
+    assert_int_equal(users_hasher_new(&p, 2, &fx.app.hasher), TG_OK);
+    assert_int_equal(store_open(fx.db, "users", &fx.app.st), TG_OK);
+    assert_int_equal(users_store_ensure(fx.app.st), TG_OK);
+    fx.app.cfg = fx.cfg;
+    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
+    bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
+                         .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
+                         .replica_id = "users-1"};
+    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    bus_server_close(fx.srv);
+    bus_client_close(fx.client);
+    store_close(fx.app.st);
+    users_hasher_free(fx.app.hasher);
+    fx.cfg->connections = fx.saved;
+    fx.cfg->n_connections = fx.n_saved;
+    config_free(fx.cfg);
+    unlink(fx.db + strlen("sqlite:"));
+    return 0;
+}
+
+typedef struct signup_args {
+    const char *client_id, *email, *password, *connection, *username, *given_name, *name,
+        *nickname, *picture, *metadata;
+} signup_args;
+
+/* Calls users.Signup. Returns the directive's JSON body (caller decrefs) and its status, or
+ * NULL with the bus error kept in *res (caller frees). */
+static json_t *
+signup(const signup_args *a, int *status, bus_result **res)
+{
+    Tollgate__Users__SignupRequest req = TOLLGATE__USERS__SIGNUP_REQUEST__INIT;
+    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
+    Tollgate__Web__Json meta = TOLLGATE__WEB__JSON__INIT;
+    bus_call_opts o = {.method = "users.Signup", .deadline_ms = tg_now_ms() + 5000};
+    Tollgate__Users__SignupReply *reply;
+    json_t *body = NULL;
+
+    req.web = &web;
+#define SET(f, v) req.f = (char *)((v) != NULL ? (v) : "")
+    SET(client_id, a->client_id != NULL ? a->client_id : "web-id");
+    SET(email, a->email);
+    SET(password, a->password);
+    SET(connection, a->connection != NULL ? a->connection : "Username-Password-Authentication");
+    SET(username, a->username);
+    SET(given_name, a->given_name);
+    SET(name, a->name);
+    SET(nickname, a->nickname);
+    SET(picture, a->picture);
+#undef SET
+    if (a->metadata != NULL) {
+        meta.text = (char *)a->metadata;
+        req.user_metadata = &meta;
+    }
+    *status = 0;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, res), TG_OK);
+    if ((*res)->error != NULL)
+        return NULL;
+    reply = tollgate__users__signup_reply__unpack(NULL, (*res)->payload.len, (*res)->payload.data);
+    assert_non_null(reply);
+    assert_non_null(reply->http);
+    assert_string_equal(reply->http->content_type, "application/json");
+    *status = reply->http->status;
+    body = json_loadb((const char *)reply->http->body.data, reply->http->body.len, 0, NULL);
+    assert_non_null(body);
+    tollgate__users__signup_reply__free_unpacked(reply, NULL);
+    bus_result_free(*res);
+    *res = NULL;
+    return body;
+}
+
+/* Signup must succeed; returns the 200 body. */
+static json_t *
+signup_ok(const signup_args *a)
+{
+    bus_result *res = NULL;
+    int status;
+    json_t *body = signup(a, &status, &res);
+
+    if (res != NULL)
+        fail_msg("signup refused: %s %s", res->error->error, res->error->error_description);
+    assert_int_equal(status, 200);
+    return body;
+}
+
+/* Signup must be refused in the dbconnections shape with this code (and text when given). */
+static void
+signup_refused(const signup_args *a, const char *name, const char *code, const char *text)
+{
+    bus_result *res = NULL;
+    int status;
+    json_t *body = signup(a, &status, &res);
+
+    if (body != NULL)
+        fail_msg("signup not refused: status %d", status);
+    assert_int_equal(res->error->error_class, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST);
+    assert_int_equal(res->error->shape, TOLLGATE__BUS__ERROR_SHAPE__SHAPE_DBCONN);
+    assert_string_equal(res->error->name, name);
+    assert_string_equal(res->error->error, code);
+    if (text != NULL)
+        assert_string_equal(res->error->error_description, text);
+    bus_result_free(res);
+}
+
+static void
+test_signup_happy(void **state)
+{
+    signup_args a = {.email = "Alice@Example.COM", .password = "Str0ng-enough",
+                     .given_name = "Alice", .name = "Alice Liddell", .nickname = "al",
+                     .picture = "https://example.org/a.png",
+                     .metadata = "{\"color\":\"blue\"}"};
+    json_t *body = signup_ok(&a);
+    const char *id = json_string_value(json_object_get(body, "_id"));
+    (void)state;
+
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 24);
+    assert_true(json_is_false(json_object_get(body, "email_verified")));
+    assert_string_equal(json_string_value(json_object_get(body, "email")), "alice@example.com");
+    assert_string_equal(json_string_value(json_object_get(body, "given_name")), "Alice");
+    assert_string_equal(json_string_value(json_object_get(body, "nickname")), "al");
+    assert_null(json_object_get(body, "family_name"));
+    assert_null(json_object_get(body, "username"));
+    assert_null(json_object_get(body, "password"));
+    assert_null(json_object_get(body, "password_hash"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(body, "user_metadata"), "color")),
+        "blue");
+    json_decref(body);
+}
+
+static void
+test_signup_refusals(void **state)
+{
+    char long_name[310], picture[2100];
+    (void)state;
+
+    signup_refused(&(signup_args){.email = "", .password = "Str0ng-enough"}, "BadRequestError",
+                   "invalid_signup", "Missing required parameter: email");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = ""}, "BadRequestError",
+                   "invalid_signup", "Missing required parameter: password");
+    signup_refused(&(signup_args){.client_id = "", .email = "b@example.com",
+                                  .password = "Str0ng-enough"},
+                   "BadRequestError", "invalid_signup", "Missing required parameter: client_id");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .connection = "Nope"},
+                   "BadRequestError", "invalid_signup", "the connection was not found");
+    signup_refused(&(signup_args){.client_id = "other-id", .email = "b@example.com",
+                                  .password = "Str0ng-enough"},
+                   "BadRequestError", "invalid_signup", "the connection was disabled");
+    signup_refused(&(signup_args){.client_id = "ghost", .email = "b@example.com",
+                                  .password = "Str0ng-enough", .connection = "With-Usernames",
+                                  .username = "bob"},
+                   "BadRequestError", "invalid_signup", "the connection was disabled");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .connection = "Closed"},
+                   "BadRequestError", "operation_not_allowed", "public signup is disabled");
+    signup_refused(&(signup_args){.email = "{\"$gt\": \"\"}", .password = "Str0ng-enough"},
+                   "BadRequestError", "invalid_signup", "email: invalid email address");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .given_name = "bad\xff"},
+                   "BadRequestError", "invalid_signup", "given_name: must be valid UTF-8");
+    memset(long_name, 'n', 301);
+    long_name[301] = '\0';
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .name = long_name},
+                   "BadRequestError", "invalid_signup", "name: at most 300 characters");
+    memset(picture, 'p', 2049);
+    picture[2049] = '\0';
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .picture = picture},
+                   "BadRequestError", "invalid_signup", "picture: at most 2048 characters");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Str0ng-enough",
+                                  .metadata = "{\"n\":1}"},
+                   "BadRequestError", "invalid_signup",
+                   "user_metadata: property values must be strings");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "tollgate-secret-1"},
+                   "PasswordDictionaryError", "password_dictionary_error",
+                   "The chosen password is too common.");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "P@ssw0rd"},
+                   "PasswordDictionaryError", "password_dictionary_error", NULL);
+    signup_refused(&(signup_args){.email = "bobby@example.com", .password = "Bobby-2024!"},
+                   "PasswordNoUserInfoError", "password_no_user_info_error",
+                   "The chosen password is based on user information.");
+    signup_refused(&(signup_args){.email = "b@example.com", .password = "Xy-2024!",
+                                  .metadata = "{\"first\":\"Xy-2\"}"},
+                   "PasswordNoUserInfoError", "password_no_user_info_error", NULL);
+}
+
+static void
+test_signup_weak_password(void **state)
+{
+    bus_result *res = NULL;
+    int status;
+    json_t *body = signup(&(signup_args){.email = "weak@example.com", .password = "abcdefgh"},
+                          &status, &res);
+    json_t *desc;
+    (void)state;
+
+    assert_non_null(body);
+    assert_int_equal(status, 400);
+    assert_string_equal(json_string_value(json_object_get(body, "name")),
+                        "PasswordStrengthError");
+    assert_string_equal(json_string_value(json_object_get(body, "code")), "invalid_password");
+    assert_int_equal(json_integer_value(json_object_get(body, "statusCode")), 400);
+    desc = json_object_get(body, "description");
+    assert_true(json_is_object(desc));
+    assert_true(json_is_false(json_object_get(desc, "verified")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(desc, "rules"), 1), "code")),
+                        "containsAtLeast");
+    json_decref(body);
+}
+
+static void
+test_signup_usernames(void **state)
+{
+    bus_result *res = NULL;
+    int status;
+    json_t *body;
+    (void)state;
+
+    body = signup(&(signup_args){.email = "u1@example.com", .password = "secret",
+                                 .connection = "With-Usernames"},
+                  &status, &res);
+    assert_non_null(body);
+    assert_int_equal(status, 400);
+    assert_string_equal(json_string_value(json_object_get(body, "error")),
+                        "missing username for With-Usernames connection with requires_username "
+                        "enabled");
+    assert_int_equal(json_object_size(body), 1);
+    json_decref(body);
+    signup_refused(&(signup_args){.email = "u1@example.com", .password = "secret",
+                                  .connection = "With-Usernames", .username = "ab"},
+                   "BadRequestError", "invalid_signup",
+                   "username: must be between 3 and 12 characters long");
+    signup_refused(&(signup_args){.email = "u1@example.com", .password = "secret",
+                                  .connection = "With-Usernames", .username = "a@b.co"},
+                   "BadRequestError", "invalid_signup", NULL);
+    body = signup_ok(&(signup_args){.email = "u1@example.com", .password = "secret",
+                                    .connection = "With-Usernames", .username = "Carol_1"});
+    assert_string_equal(json_string_value(json_object_get(body, "username")), "Carol_1");
+    json_decref(body);
+    /* same username, other case: duplicate (hidden as invalid_signup by default) */
+    signup_refused(&(signup_args){.email = "u2@example.com", .password = "secret",
+                                  .connection = "With-Usernames", .username = "carol_1"},
+                   "BadRequestError", "invalid_signup", "Invalid sign up");
+    fx.cfg->tenant.signup_user_exists_error = true;
+    signup_refused(&(signup_args){.email = "u2@example.com", .password = "secret",
+                                  .connection = "With-Usernames", .username = "carol_1"},
+                   "BadRequestError", "username_exists", "The username already exists.");
+    signup_refused(&(signup_args){.email = "U1@example.com", .password = "secret",
+                                  .connection = "With-Usernames", .username = "dave"},
+                   "BadRequestError", "user_exists", "The user already exists.");
+    fx.cfg->tenant.signup_user_exists_error = false;
+}
+
+static void
+test_signup_duplicate(void **state)
+{
+    signup_args a = {.email = "dup@example.com", .password = "Str0ng-enough"};
+    json_t *body = signup_ok(&a);
+    (void)state;
+    json_decref(body);
+    a.email = "DUP@example.com";
+    signup_refused(&a, "BadRequestError", "invalid_signup", "Invalid sign up");
+    fx.cfg->tenant.signup_user_exists_error = true;
+    signup_refused(&a, "BadRequestError", "user_exists", "The user already exists.");
+    fx.cfg->tenant.signup_user_exists_error = false;
+    /* the same email on another connection is another user */
+    body = signup_ok(&(signup_args){.email = "dup@example.com", .password = "secret",
+                                    .connection = "With-Usernames", .username = "dupper"});
+    json_decref(body);
+}
+
+/* Calls users.VerifyPassword; returns the reply (caller frees) or NULL with *res kept. */
+static Tollgate__Users__VerifyPasswordReply *
+verify(const char *connection, const char *username, const char *password, const char *ip,
+       bus_result **res)
+{
+    Tollgate__Users__VerifyPasswordRequest req = TOLLGATE__USERS__VERIFY_PASSWORD_REQUEST__INIT;
+    bus_call_opts o = {.method = "users.VerifyPassword", .deadline_ms = tg_now_ms() + 5000};
+    Tollgate__Users__VerifyPasswordReply *reply = NULL;
+
+    req.connection = (char *)connection;
+    req.username = (char *)username;
+    req.password = (char *)password;
+    req.client_id = "web-id";
+    req.client_ip = (char *)ip;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, res), TG_OK);
+    if ((*res)->error == NULL) {
+        reply = tollgate__users__verify_password_reply__unpack(NULL, (*res)->payload.len,
+                                                               (*res)->payload.data);
+        assert_non_null(reply);
+        bus_result_free(*res);
+        *res = NULL;
+    }
+    return reply;
+}
+
+static void
+verify_refused(const char *connection, const char *username, const char *password,
+               const char *ip, Tollgate__Bus__ErrorClass cls, const char *code, const char *text)
+{
+    bus_result *res = NULL;
+    Tollgate__Users__VerifyPasswordReply *r = verify(connection, username, password, ip, &res);
+
+    if (r != NULL)
+        fail_msg("verify not refused");
+    assert_int_equal(res->error->error_class, cls);
+    assert_string_equal(res->error->error, code);
+    assert_string_equal(res->error->error_description, text);
+    bus_result_free(res);
+}
+
+static void
+test_verify(void **state)
+{
+    bus_result *res = NULL;
+    Tollgate__Users__VerifyPasswordReply *r;
+    json_t *body = signup_ok(&(signup_args){.email = "vera@example.com",
+                                            .password = "Sesame-Open-1"});
+    char id[40];
+    (void)state;
+
+    snprintf(id, sizeof(id), "auth0|%s", json_string_value(json_object_get(body, "_id")));
+    json_decref(body);
+    r = verify("Username-Password-Authentication", "VERA@example.com", "Sesame-Open-1", "1.2.3.4",
+               &res);
+    assert_non_null(r);
+    assert_string_equal(r->user->user_id, id);
+    assert_string_equal(r->user->email, "vera@example.com");
+    assert_string_equal(r->user->connection, "Username-Password-Authentication");
+    assert_int_equal(r->user->logins_count, 1);
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+    /* realm "" is the tenant's default directory */
+    r = verify("", "vera@example.com", "Sesame-Open-1", "1.2.3.4", &res);
+    assert_non_null(r);
+    assert_int_equal(r->user->logins_count, 2);
+    assert_string_not_equal(r->user->last_login, "");
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+
+    verify_refused("", "vera@example.com", "wrong", "1.2.3.4",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    verify_refused("", "nobody@example.com", "Sesame-Open-1", "1.2.3.4",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    verify_refused("Nope", "vera@example.com", "Sesame-Open-1", "1.2.3.4",
+                   TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
+                   "the connection was not found");
+    /* usernames log in on connections that have them */
+    r = verify("With-Usernames", "CAROL_1", "secret", "1.2.3.4", &res);
+    assert_non_null(r);
+    assert_string_equal(r->user->username, "Carol_1");
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+}
+
+static void
+test_verify_blocked(void **state)
+{
+    json_t *body = signup_ok(&(signup_args){.email = "blocked@example.com",
+                                            .password = "Sesame-Open-2"});
+    json_t *set = json_pack("{s:b}", "blocked", 1);
+    (void)state;
+
+    assert_int_equal(store_update(fx.app.st, USERS_COLL_USERS,
+                                  json_string_value(json_object_get(body, "_id")), set),
+                     TG_OK);
+    verify_refused("", "blocked@example.com", "Sesame-Open-2", "1.2.3.4",
+                   TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized", "user is blocked");
+    /* the wrong password still says only that */
+    verify_refused("", "blocked@example.com", "nope", "1.2.3.4",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    json_decref(set);
+    json_decref(body);
+}
+
+#define TOO_MANY                                                                               \
+    "Your account has been blocked after multiple consecutive login attempts. We've sent you " \
+    "an email with instructions on how to unblock it."
+
+static void
+test_brute_force(void **state)
+{
+    bus_result *res = NULL;
+    Tollgate__Users__VerifyPasswordReply *r;
+    json_t *body = signup_ok(&(signup_args){.email = "brute@example.com",
+                                            .password = "Sesame-Open-3"});
+    (void)state;
+    json_decref(body);
+
+    /* 9 failures, then success resets the counter */
+    for (int i = 0; i < 9; i++)
+        verify_refused("", "brute@example.com", "wrong", "5.5.5.5",
+                       TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                       "Wrong email or password.");
+    r = verify("", "brute@example.com", "Sesame-Open-3", "5.5.5.5", &res);
+    assert_non_null(r);
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+    /* 10 failures: the 11th attempt is blocked even with the right password */
+    for (int i = 0; i < 10; i++)
+        verify_refused("", "Brute@example.com", "wrong", "5.5.5.5",
+                       TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                       "Wrong email or password.");
+    verify_refused("", "brute@example.com", "Sesame-Open-3", "5.5.5.5",
+                   TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS, "too_many_attempts", TOO_MANY);
+    /* per IP: another address is not blocked */
+    r = verify("", "brute@example.com", "Sesame-Open-3", "6.6.6.6", &res);
+    assert_non_null(r);
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+    /* unknown users are counted too */
+    for (int i = 0; i < 10; i++)
+        verify_refused("", "ghost@example.com", "x", "5.5.5.5",
+                       TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                       "Wrong email or password.");
+    verify_refused("", "ghost@example.com", "x", "5.5.5.5",
+                   TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS, "too_many_attempts", TOO_MANY);
+}
+
+static void
+test_get_user(void **state)
+{
+    Tollgate__Users__GetUserRequest req = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
+    bus_call_opts o = {.method = "users.GetUser", .deadline_ms = tg_now_ms() + 5000};
+    json_t *body = signup_ok(&(signup_args){.email = "gina@example.com",
+                                            .password = "Sesame-Open-4", .given_name = "Gina",
+                                            .metadata = "{\"k\":\"v\"}"});
+    const char *hex = json_string_value(json_object_get(body, "_id"));
+    char id[40];
+    bus_result *res = NULL;
+    Tollgate__Users__GetUserReply *r;
+    (void)state;
+
+    snprintf(id, sizeof(id), "auth0|%s", hex);
+    for (int bare = 0; bare < 2; bare++) {
+        req.user_id = bare ? (char *)hex : id;
+        assert_int_equal(bus_call(fx.client, &o, &req.base, &res), TG_OK);
+        assert_null(res->error);
+        r = tollgate__users__get_user_reply__unpack(NULL, res->payload.len, res->payload.data);
+        assert_non_null(r);
+        assert_string_equal(r->user->user_id, id);
+        assert_string_equal(r->user->given_name, "Gina");
+        assert_string_equal(r->user->user_metadata_json, "{\"k\":\"v\"}");
+        assert_string_equal(r->user->app_metadata_json, "");
+        assert_false(r->user->email_verified);
+        assert_string_not_equal(r->user->created_at, "");
+        tollgate__users__get_user_reply__free_unpacked(r, NULL);
+        bus_result_free(res);
+    }
+    const char *missing[] = {"auth0|000000000000000000000000", "auth0|nothex", "", "../x"};
+    for (size_t i = 0; i < 4; i++) {
+        req.user_id = (char *)missing[i];
+        assert_int_equal(bus_call(fx.client, &o, &req.base, &res), TG_OK);
+        assert_non_null(res->error);
+        assert_int_equal(res->error->error_class, TOLLGATE__BUS__ERROR_CLASS__NOT_FOUND);
+        assert_string_equal(res->error->error, "not_found");
+        bus_result_free(res);
+    }
+    json_decref(body);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signup_happy),     cmocka_unit_test(test_signup_refusals),
+        cmocka_unit_test(test_signup_weak_password), cmocka_unit_test(test_signup_usernames),
+        cmocka_unit_test(test_signup_duplicate), cmocka_unit_test(test_verify),
+        cmocka_unit_test(test_verify_blocked),   cmocka_unit_test(test_brute_force),
+        cmocka_unit_test(test_get_user),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
