@@ -105,10 +105,22 @@ parse_options(int argc, char **argv, options *o)
             else
                 bad = 1;
             break;
-        case 'M': bad |= (v = number(optarg, 8, 4 * 1024 * 1024)) < 0; o->hash.argon2_memory_kib = (uint32_t)v; break;
-        case 'I': bad |= (v = number(optarg, 1, 64)) < 0; o->hash.argon2_iterations = (uint32_t)v; break;
-        case 'P': bad |= (v = number(optarg, 1, 64)) < 0; o->hash.argon2_parallelism = (uint32_t)v; break;
-        case 'C': bad |= (v = number(optarg, 4, 31)) < 0; o->hash.bcrypt_cost = (int)v; break;
+        case 'M':
+            bad |= (v = number(optarg, 8, 4 * 1024 * 1024)) < 0;
+            o->hash.argon2_memory_kib = (uint32_t)v;
+            break;
+        case 'I':
+            bad |= (v = number(optarg, 1, 64)) < 0;
+            o->hash.argon2_iterations = (uint32_t)v;
+            break;
+        case 'P':
+            bad |= (v = number(optarg, 1, 64)) < 0;
+            o->hash.argon2_parallelism = (uint32_t)v;
+            break;
+        case 'C':
+            bad |= (v = number(optarg, 4, 31)) < 0;
+            o->hash.bcrypt_cost = (int)v;
+            break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
