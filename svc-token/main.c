@@ -20,7 +20,7 @@ typedef struct options {
     const char *tenant;
     const char *store_url;
     char *bus_urls;            /* comma-separated callers to dial */
-    const char *users_bus;     /* where svc-users replicas dial us */
+    char *users_bus;           /* the svc-users bus device(s) to dial, comma-separated */
     const char *master_key_file;
     const char *key_cn;
     const char *replica_id;
@@ -39,7 +39,7 @@ static void
 usage(FILE *f)
 {
     fputs("usage: tollgate-svc-token --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
-          "         [--users-bus URL] [--workers N] [--master-key-file FILE] [--key-cn CN]\n"
+          "         [--users-bus URL[,URL...]] [--workers N] [--master-key-file FILE] [--key-cn CN]\n"
           "         [--replica-id ID] [--print-credentials]\n"
           "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_USERS_BUS TG_WORKERS TG_MASTER_KEY_FILE "
           "TG_MASTER_KEY TG_KEY_CN\n",
@@ -62,13 +62,13 @@ parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101");
+    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus;
     char *end;
     int c;
 
     o->tenant = env_or("TG_TENANT_FILE", NULL);
     o->store_url = env_or("TG_STORE", "sqlite:tollgate-token.db");
-    o->users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
     o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
     o->key_cn = env_or("TG_KEY_CN", "tollgate");
     o->workers = strtol(env_or("TG_WORKERS", "8"), NULL, 10);
@@ -77,7 +77,7 @@ parse_options(int argc, char **argv, options *o)
         case 't': o->tenant = optarg; break;
         case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
-        case 'u': o->users_bus = optarg; break;
+        case 'u': users_bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'c': o->key_cn = optarg; break;
         case 'r': o->replica_id = optarg; break;
@@ -95,7 +95,8 @@ parse_options(int argc, char **argv, options *o)
     if (optind != argc || o->tenant == NULL || o->workers < 1 || o->workers > 256)
         return -1;
     o->bus_urls = strdup(bus);
-    return o->bus_urls != NULL ? 0 : -1;
+    o->users_bus = strdup(users_bus); /* both are split in place later */
+    return o->bus_urls != NULL && o->users_bus != NULL ? 0 : -1;
 }
 
 /* The master key seeds derived client ids and secrets: from a file, or TG_MASTER_KEY. */
@@ -150,12 +151,12 @@ int
 main(int argc, char **argv)
 {
     options opt = {0};
-    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0}, *next = NULL;
+    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
+    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL;
     config *cfg = NULL;
     token_app app = {0};
     bus_server *srv = NULL;
     sigset_t sigs;
-    size_t n = 0;
     int rc = 1;
 
     log_init("svc-token", TG_LOG_INFO);
@@ -185,17 +186,15 @@ main(int argc, char **argv)
     app.cfg = cfg;
     if (token_keys_init(&app.keys, app.st, cfg, opt.key_cn) != TG_OK)
         goto out;
-    /* svc-token calls svc-users: it listens there and svc-users replicas dial in. */
-    if (bus_client_open(opt.users_bus, &app.users) != TG_OK) {
-        LOG_ERROR("cannot listen for svc-users on %s", opt.users_bus);
+    /* svc-token calls svc-users through the users bus device(s), which svc-users replicas also
+     * dial: any number of svc-token and svc-users replicas (docs/architecture.md). */
+    users_log = strdup(opt.users_bus);
+    if (users_log == NULL || tg_split_list(opt.users_bus, ',', devices, MAX_CALLERS) == 0 ||
+        bus_client_open_dial((const char *const *)devices, &app.users) != TG_OK) {
+        LOG_ERROR("cannot dial the svc-users bus device(s) %s", users_log ? users_log : "");
         goto out;
     }
-    for (char *u = opt.bus_urls; u != NULL && *u != '\0' && n < MAX_CALLERS; u = next) {
-        next = strchr(u, ',');
-        if (next != NULL)
-            *next++ = '\0';
-        callers[n++] = u;
-    }
+    tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = token_methods,
                           .n_methods = token_n_methods, .workers = (size_t)opt.workers,
                           .app = &app, .replica_id = opt.replica_id};
@@ -203,7 +202,7 @@ main(int argc, char **argv)
         goto out;
     LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s)",
              cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.workers,
-             store_driver_name(app.st), opt.users_bus);
+             store_driver_name(app.st), users_log);
     serve_until_signal(app.st, &sigs);
     LOG_INFO("shutting down");
     rc = 0;
@@ -219,5 +218,7 @@ out:
     config_free(cfg);
     tg_free_secret_str(master);
     free(opt.bus_urls);
+    free(opt.users_bus);
+    free(users_log);
     return rc;
 }

@@ -78,7 +78,8 @@ parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bus = env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7112");
+    /* The gateway's users address, and the back of the users bus device svc-token calls through. */
+    const char *bus = env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7113");
     long v = 0, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, bad = 0;
 
@@ -172,13 +173,12 @@ int
 main(int argc, char **argv)
 {
     options opt = {0};
-    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0}, *next = NULL;
+    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
     config *cfg = NULL;
     users_app app = {0};
     users_hasher *hasher = NULL;
     bus_server *srv = NULL;
     sigset_t sigs;
-    size_t n = 0;
     int rc = 1;
 
     log_init("svc-users", TG_LOG_INFO);
@@ -207,12 +207,7 @@ main(int argc, char **argv)
         goto out;
     app.cfg = cfg;
     app.hasher = hasher;
-    for (char *u = opt.bus_urls; u != NULL && *u != '\0' && n < MAX_CALLERS; u = next) {
-        next = strchr(u, ',');
-        if (next != NULL)
-            *next++ = '\0';
-        callers[n++] = u;
-    }
+    tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = users_methods,
                           .n_methods = users_n_methods, .workers = (size_t)opt.workers,
                           .app = &app, .replica_id = opt.replica_id};

@@ -1,4 +1,9 @@
-# Writes a demo tenant file in Auth0's tenant.yaml format. Sourced by deploy/local/up.
+# The demo tenant (Auth0's tenant.yaml format) and the demo user. Sourced by deploy/local/up.
+
+TG_DEMO_CONNECTION=Username-Password-Authentication
+TG_DEMO_WEB_CALLBACK=http://localhost:3000/callback
+TG_DEMO_SPA_CALLBACK=http://localhost:3001/
+
 # tg_write_demo_tenant FILE CLIENT_ID CLIENT_SECRET AUDIENCE
 tg_write_demo_tenant() {
     cat > "$1" <<YAML
@@ -8,6 +13,7 @@ tg_write_demo_tenant() {
 tenant:
   friendly_name: 'Tollgate Demo'
   default_audience: '$4'
+  default_directory: '$TG_DEMO_CONNECTION'
 clients:
   - name: 'Demo M2M'
     app_type: non_interactive
@@ -15,6 +21,22 @@ clients:
     client_secret: '$3'
     token_endpoint_auth_method: client_secret_post
     grant_types: [client_credentials]
+  - name: 'Demo Web'
+    app_type: regular_web
+    token_endpoint_auth_method: client_secret_post
+    grant_types: [authorization_code, refresh_token, password,
+                  'http://auth0.com/oauth/grant-type/password-realm']
+    callbacks: ['$TG_DEMO_WEB_CALLBACK']
+    allowed_logout_urls: ['http://localhost:3000/']
+  - name: 'Demo SPA'
+    app_type: spa
+    token_endpoint_auth_method: none
+    grant_types: [authorization_code, refresh_token]
+    callbacks: ['$TG_DEMO_SPA_CALLBACK']
+    allowed_logout_urls: ['$TG_DEMO_SPA_CALLBACK']
+    web_origins: ['http://localhost:3001']
+    allowed_origins: ['http://localhost:3001']
+    refresh_token: {rotation_type: rotating, expiration_type: expiring}
 resourceServers:
   - name: 'Demo API'
     identifier: '$4'
@@ -27,5 +49,32 @@ clientGrants:
   - client_id: 'Demo M2M'
     audience: '$4'
     scope: ['read:items', 'write:items']
+databases:
+  - name: '$TG_DEMO_CONNECTION'
+    enabled_clients: ['Demo Web', 'Demo SPA']
+    options:
+      passwordPolicy: good
+      brute_force_protection: true
 YAML
+}
+
+# Signs the demo user up once (the password is kept in RUN/demo-user.env for later runs).
+# demo_user_signup BASE_URL RUN CLIENT_ID
+demo_user_signup() {
+    local base=$1 run=$2 client_id=$3 email=demo@tollgate.local password status
+    # Only for the demo tenant (a tenant of your own has no "Demo Web"), and only once.
+    if [ -z "$client_id" ] || [ -s "$run/demo-user.env" ]; then
+        return 0
+    fi
+    password="Demo-$(tg_random 12)-9"
+    for _ in $(seq 1 50); do
+        status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$run/tls/cert.pem" \
+            -H 'content-type: application/json' "$base/dbconnections/signup" \
+            -d "{\"client_id\":\"$client_id\",\"email\":\"$email\",\"password\":\"$password\",\"connection\":\"$TG_DEMO_CONNECTION\"}")
+        [ "$status" = 200 ] && break
+        [ "$status" = 503 ] || [ "$status" = 000 ] || tg_die "demo user signup failed (HTTP $status)"
+        sleep 0.2
+    done
+    [ "$status" = 200 ] || tg_die "demo user signup failed (HTTP $status)"
+    (umask 077; printf 'DEMO_USER_EMAIL=%s\nDEMO_USER_PASSWORD=%s\n' "$email" "$password" > "$run/demo-user.env")
 }

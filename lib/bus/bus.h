@@ -1,12 +1,16 @@
 /*
  * Typed RPC over NNG req/rep.
  *
- * Topology (docs/architecture.md): the CALLER listens, replicas DIAL. A caller's REQ socket
- * listens on the service's bus address; every replica's REP socket dials every caller it
- * serves. A replica that starts joins the round-robin at once; one that dies drops out and
- * NNG resends its pending requests to the others. The resend timer is set longer than any
- * deadline so a slow replica is never asked twice; a request id travels with every call so
- * one-time operations stay idempotent across the resend that follows a replica's death.
+ * Topology (docs/architecture.md), two shapes:
+ *   - direct: the CALLER listens, replicas DIAL (the gateway and each service). A replica that
+ *     starts joins the round-robin at once; one that dies drops out and NNG resends its pending
+ *     requests to the others. Fits a caller that is not itself replicated.
+ *   - device: a caller that is itself replicated (svc-token calling svc-users) DIALS a bus
+ *     device, which every replica of the called service also dials (bus_device_open). Either
+ *     side scales on its own; a request held by a replica that dies is lost and answered by
+ *     the caller's deadline.
+ * The resend timer is set longer than any deadline so a slow replica is never asked twice; a
+ * request id travels with every call so one-time operations stay idempotent across resends.
  *
  * Every call carries an absolute deadline. A call nobody answers in time completes with
  * TG_ETIMEDOUT ("no replica answered"), which the gateway renders as 503.
@@ -28,6 +32,9 @@ typedef struct bus_client bus_client;
 /* Opens a REQ socket listening on url ("tcp://127.0.0.1:7101", "ipc:///path"). Thread-safe:
  * any number of threads may call concurrently. *out freed with bus_client_close(). */
 tg_err bus_client_open(const char *url, bus_client **out);
+/* Opens a REQ socket that DIALS every url (NULL-terminated; NNG keeps redialling in the
+ * background): the caller side of a bus device. Same use and ownership as bus_client_open. */
+tg_err bus_client_open_dial(const char *const *urls, bus_client **out);
 /* Fails every pending call with TG_ECLOSED (callbacks still run) and frees. NULL is fine. */
 void bus_client_close(bus_client *c);
 
@@ -61,6 +68,18 @@ tg_err bus_call_async(bus_client *c, const bus_call_opts *opts, const ProtobufCM
  * result's status. */
 tg_err bus_call(bus_client *c, const bus_call_opts *opts, const ProtobufCMessage *req,
                 bus_result **out);
+
+/* ---- device ---------------------------------------------------------------------------- */
+
+typedef struct bus_device bus_device;
+
+/* A stateless meeting point for one service: listens on `front` for callers (which use
+ * bus_client_open_dial) and on `back` for replicas (which dial it like any caller) and
+ * forwards requests and replies between them on its own thread (nng_device over raw
+ * sockets). Run two for redundancy: callers and replicas then dial both. *out freed with
+ * bus_device_close(). */
+tg_err bus_device_open(const char *front, const char *back, bus_device **out);
+void bus_device_close(bus_device *dev); /* NULL is fine */
 
 /* ---- server ---------------------------------------------------------------------------- */
 

@@ -63,6 +63,38 @@ fail:
     return bus_err_from_nng(rv);
 }
 
+tg_err
+bus_client_open_dial(const char *const *urls, bus_client **out)
+{
+    bus_client *c;
+    int rv = NNG_EINVAL;
+
+    *out = NULL;
+    if (urls == NULL || urls[0] == NULL)
+        return TG_EINVAL;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return TG_ENOMEM;
+    if ((rv = nng_req0_open(&c->sock)) != 0)
+        goto fail;
+    nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, BUS_RESEND_MS);
+    nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, BUS_MAX_MESSAGE);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
+    for (const char *const *u = urls; *u != NULL; u++) {
+        if ((rv = nng_dial(c->sock, *u, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+            LOG_ERROR("bus: cannot dial %s: %s", *u, nng_strerror(rv));
+            nng_close(c->sock);
+            goto fail;
+        }
+    }
+    *out = c;
+    return TG_OK;
+fail:
+    free(c);
+    return bus_err_from_nng(rv);
+}
+
 void
 bus_client_close(bus_client *c)
 {

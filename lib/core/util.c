@@ -254,3 +254,20 @@ tg_utf8_is_valid(const char *s, size_t len)
     }
     return true;
 }
+
+size_t
+tg_split_list(char *s, char sep, char **out, size_t max)
+{
+    size_t n = 0;
+    char *next;
+
+    for (char *u = s; u != NULL && n < max; u = next) {
+        next = strchr(u, sep);
+        if (next != NULL)
+            *next++ = '\0';
+        if (*u != '\0')
+            out[n++] = u;
+    }
+    out[n] = NULL;
+    return n;
+}

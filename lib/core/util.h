@@ -45,6 +45,11 @@ int64_t tg_monotonic_ms(void);
  * U+10FFFF. NUL bytes are allowed here; callers that forbid them check separately. */
 bool tg_utf8_is_valid(const char *s, size_t len);
 
+/* Splits s in place at every sep into at most max non-empty items stored in out, which must
+ * have room for max + 1 pointers and is NULL-terminated. The items point into s. Returns the
+ * count; items beyond max are dropped. */
+size_t tg_split_list(char *s, char sep, char **out, size_t max);
+
 /* strdup that returns NULL for NULL. */
 char *tg_strdup(const char *s);
 

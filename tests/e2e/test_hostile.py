@@ -168,7 +168,7 @@ def test_missing_grant_type_json_null(e2e, http):
                     "Missing required parameter: grant_type")
 
 
-@pytest.mark.parametrize("grant", ["client-credentials", "password", "urn:x:unknown",
+@pytest.mark.parametrize("grant", ["client-credentials", "Password", "urn:x:unknown",
                                    "CLIENT_CREDENTIALS"])
 def test_unsupported_grant(e2e, http, grant):
     expect_error(http.post("/oauth/token", data=form(e2e, grant_type=grant)),

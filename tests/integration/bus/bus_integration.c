@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -284,6 +285,46 @@ test_replica_dies_under_load(void **state)
     bus_client_close(c);
 }
 
+/* Callers that are themselves replicated meet the called service's replicas at a device. */
+static void
+test_device_many_callers_many_replicas(void **state)
+{
+    char front[64], back[64];
+    const char *front_urls[] = {front, NULL};
+    bus_device *dev;
+    bus_client *c1, *c2;
+    bus_server *a, *b;
+    atomic_int ok = 0, failed = 0;
+    (void)state;
+
+    snprintf(front, sizeof(front), "%s", url);
+    snprintf(back, sizeof(back), "tcp://127.0.0.1:%d", atoi(strrchr(url, ':') + 1) + 10000);
+    assert_int_equal(bus_device_open(front, back, &dev), TG_OK);
+    assert_int_equal(bus_client_open_dial(front_urls, &c1), TG_OK);
+    assert_int_equal(bus_client_open_dial(front_urls, &c2), TG_OK);
+    snprintf(url, sizeof(url), "%s", back); /* replicas dial the device's back */
+    a = start_replica("a", 4);
+    assert_int_equal(echo(c1, "warm", 3000, NULL, NULL), TG_OK);
+    b = start_replica("b", 4); /* joins later, with no change anywhere else */
+    usleep(300 * 1000);
+    run_hammer(c1, 4, 200, &ok, &failed, NULL, NULL);
+    run_hammer(c2, 4, 200, &ok, &failed, NULL, NULL);
+    assert_int_equal(atomic_load(&failed), 0);
+    assert_int_equal(atomic_load(&ok), 1600);
+    assert_true(bus_server_served(a) > 300);
+    assert_true(bus_server_served(b) > 300);
+
+    /* A replica closing under load loses at most what it was holding. */
+    atomic_store(&ok, 0);
+    run_hammer(c2, 8, 150, &ok, &failed, kill_one, &b);
+    assert_true(atomic_load(&failed) <= 8);
+    assert_int_equal(atomic_load(&ok) + atomic_load(&failed), 1200);
+    bus_server_close(a);
+    bus_client_close(c1);
+    bus_client_close(c2);
+    bus_device_close(dev);
+}
+
 int
 main(void)
 {
@@ -293,6 +334,7 @@ main(void)
         cmocka_unit_test_setup(test_slow_request_does_not_block_others, setup),
         cmocka_unit_test_setup(test_concurrency_and_spread, setup),
         cmocka_unit_test_setup(test_replica_dies_under_load, setup),
+        cmocka_unit_test_setup(test_device_many_callers_many_replicas, setup),
     };
     log_init("bus-test", TG_LOG_WARN);
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
