@@ -26,6 +26,17 @@ static const gw_route routes[] = {
     {"POST", "/userinfo", "token", "token.Userinfo", &tollgate__token__empty__descriptor,
      &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE},
     /* CORS for browser SDKs comes with the CORS work (contract.md §1.6). */
+    {"POST", "/oauth/revoke", "token", "token.Revoke", &tollgate__token__revoke_request__descriptor,
+     &tollgate__token__revoke_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"POST", "/dbconnections/change_password", "users", "users.ChangePassword",
+     &tollgate__users__change_password_request__descriptor,
+     &tollgate__users__change_password_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"GET", "/u/reset-password", "users", "users.ResetPage",
+     &tollgate__users__reset_page_request__descriptor, &tollgate__users__reset_page_reply__descriptor,
+     GW_ROUTE_NO_STORE},
+    {"POST", "/u/reset-password", "users", "users.ResetSubmit",
+     &tollgate__users__reset_submit_request__descriptor,
+     &tollgate__users__reset_page_reply__descriptor, GW_ROUTE_NO_STORE},
     {"POST", "/dbconnections/signup", "users", "users.Signup",
      &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor, 0},
 };
