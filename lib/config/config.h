@@ -40,6 +40,17 @@ typedef struct config_credential {
     char *alg;   /* "RS256" (default), "RS384", "PS256" */
 } config_credential;
 
+/* A client's `refresh_token` settings (Auth0's names; contract.md §21.1). */
+typedef struct config_refresh_token {
+    bool rotating;                 /* rotation_type: rotating (default non-rotating) */
+    bool expiring;                 /* expiration_type: expiring (default non-expiring) */
+    int64_t leeway;                /* s, default 0 */
+    int64_t token_lifetime;        /* absolute, s, default 2592000 */
+    bool infinite_token_lifetime;  /* default: !expiring */
+    int64_t idle_token_lifetime;   /* s, default 1296000 */
+    bool infinite_idle_token_lifetime; /* default: !expiring */
+} config_refresh_token;
+
 typedef struct config_client {
     char *name;
     char *client_id;
@@ -56,6 +67,7 @@ typedef struct config_client {
     int64_t jwt_lifetime_in_seconds; /* default 36000 */
     config_credential *credentials;  /* client_authentication_methods.private_key_jwt */
     size_t n_credentials;
+    config_refresh_token refresh_token;
 } config_client;
 
 typedef struct config_scope {
@@ -117,6 +129,16 @@ typedef struct config_connection {
     bool disable_self_service_change_password;
 } config_connection;
 
+/* `emailProvider` (smtp only) and the sender; no provider means mail goes to an outbox. */
+typedef struct config_email {
+    bool enabled;                  /* a usable smtp provider is configured */
+    char *smtp_host;
+    int64_t smtp_port;             /* default 587 */
+    char *smtp_user;               /* may be NULL */
+    char *smtp_pass;               /* may be NULL; wiped on free */
+    char *default_from_address;
+} config_email;
+
 typedef struct config_tenant {
     char *friendly_name;
     char *default_audience;       /* may be NULL */
@@ -140,6 +162,7 @@ typedef struct config {
     size_t n_client_grants;
     config_connection *connections; /* database connections only, for now */
     size_t n_connections;
+    config_email email;
 } config;
 
 /* Loads and validates the tenant file at path. master_key (borrowed, may be NULL only when
