@@ -1,6 +1,7 @@
 """Writes the end-to-end test tenant (Auth0 tenant.yaml format) and the secrets the harness
 needs into RUN_DIR: tenant.yaml, e2e_clients.json and the private_key_jwt client's key."""
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ API = "https://api.e2e.test/"
 API_HS = "https://hs.e2e.test/"
 API_ES = "https://es.e2e.test/"
 API_NOGRANT = "https://nogrant.e2e.test/"
+API_OFFLINE = "https://offline.e2e.test/"
 DB_CONNECTION = "Username-Password-Authentication"
 DB_USERNAME_CONNECTION = "e2e-usernames"
 DB_NO_SIGNUP_CONNECTION = "e2e-no-signup"
@@ -62,6 +64,12 @@ def main(run_dir: Path) -> None:
                           grant_types=list(password_grants)))
     clients.append(client("E2E Web Not Enabled", "client_secret_post", app_type="regular_web",
                           grant_types=list(password_grants)))
+    # Rotating, expiring refresh tokens with short lifetimes (contract.md §21.1).
+    clients.append(client("E2E Rotating", "client_secret_post", app_type="regular_web",
+                          grant_types=list(password_grants),
+                          refresh_token={"rotation_type": "rotating", "expiration_type": "expiring",
+                                         "leeway": 0, "token_lifetime": 3600,
+                                         "idle_token_lifetime": 1800}))
 
     grant = lambda name, aud, scope: {"client_id": name, "audience": aud, "scope": scope}
     tenant = {
@@ -70,7 +78,7 @@ def main(run_dir: Path) -> None:
         "clients": clients,
         "databases": [
             {"name": DB_CONNECTION,
-             "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post"],
+             "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post", "E2E Rotating"],
              "options": {"passwordPolicy": "good", "brute_force_protection": True,
                          "password_dictionary": {"enable": True, "dictionary": ["tollgate2026"]},
                          "password_no_personal_info": {"enable": True},
@@ -91,6 +99,8 @@ def main(run_dir: Path) -> None:
             {"name": "E2E ES API", "identifier": API_ES, "signing_alg": "ES256",
              "scopes": [{"value": "read:es"}]},
             {"name": "E2E No Grant API", "identifier": API_NOGRANT, "signing_alg": "RS256"},
+            {"name": "E2E Offline API", "identifier": API_OFFLINE, "signing_alg": "RS256",
+             "allow_offline_access": True, "scopes": [{"value": "read:rt"}]},
         ],
         "clientGrants": [
             grant("Demo M2M", API, ["read:items", "write:items"]),
@@ -101,6 +111,15 @@ def main(run_dir: Path) -> None:
             grant("E2E Post", API_ES, ["read:es"]),
         ],
     }
+    # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
+    # outbox folder.
+    if os.environ.get("SMTP_PORT"):
+        tenant["emailProvider"] = {
+            "name": "smtp", "enabled": True, "default_from_address": "no-reply@e2e.test",
+            "credentials": {"smtp_host": "127.0.0.1", "smtp_port": int(os.environ["SMTP_PORT"])}}
+        info_smtp = {"port": int(os.environ["SMTP_PORT"]), "dir": os.environ.get("SMTP_DIR", "")}
+    else:
+        info_smtp = None
     run_dir.mkdir(parents=True, exist_ok=True)
     # No anchors or aliases: the loader refuses them (alias bombs), as it should.
     class NoAliases(yaml.SafeDumper):
@@ -113,8 +132,10 @@ def main(run_dir: Path) -> None:
     info = {
         "clients": {c["name"]: {"client_id": c["client_id"], "client_secret": c.get("client_secret", "")}
                     for c in clients},
-        "apis": {"rs": API, "hs": API_HS, "es": API_ES, "nogrant": API_NOGRANT},
+        "apis": {"rs": API, "hs": API_HS, "es": API_ES, "nogrant": API_NOGRANT,
+                 "offline": API_OFFLINE},
         "hs_secret": tenant["resourceServers"][1]["signing_secret"],
+        "smtp": info_smtp,
         "connections": {"default": DB_CONNECTION, "usernames": DB_USERNAME_CONNECTION,
                         "no_signup": DB_NO_SIGNUP_CONNECTION},
         "jwt_key": str(run_dir / "e2e_jwt_key.pem"),
