@@ -39,11 +39,11 @@ tg_err bus_client_open_dial(const char *const *urls, bus_client **out);
 void bus_client_close(bus_client *c);
 
 typedef struct bus_result {
-    tg_err status;                 /* TG_OK when a reply arrived (even an error reply) */
-    Tollgate__Bus__Error *error;   /* non-NULL when the service refused the request */
-    ProtobufCBinaryData payload;   /* the reply message bytes when error is NULL */
-    const char *replica;           /* which replica answered ("" if unknown) */
-    Tollgate__Bus__Reply *reply_;  /* owner of the above */
+    tg_err status;                /* TG_OK when a reply arrived (even an error reply) */
+    Tollgate__Bus__Error *error;  /* non-NULL when the service refused the request */
+    ProtobufCBinaryData payload;  /* the reply message bytes when error is NULL */
+    const char *replica;          /* which replica answered ("" if unknown) */
+    Tollgate__Bus__Reply *reply_; /* owner of the above */
 } bus_result;
 
 void bus_result_free(bus_result *res); /* NULL is fine */
@@ -53,10 +53,10 @@ void bus_result_free(bus_result *res); /* NULL is fine */
 typedef void (*bus_on_reply)(void *arg, bus_result *res);
 
 typedef struct bus_call_opts {
-    const char *method;      /* "token.Token" */
-    const char *request_id;  /* borrowed; may be NULL (one is generated) */
-    const char *issuer;      /* borrowed; "https://host/" */
-    int64_t deadline_ms;     /* absolute epoch ms; 0 = now + 5000 */
+    const char *method;     /* "token.Token" */
+    const char *request_id; /* borrowed; may be NULL (one is generated) */
+    const char *issuer;     /* borrowed; "https://host/" */
+    int64_t deadline_ms;    /* absolute epoch ms; 0 = now + 5000 */
 } bus_call_opts;
 
 /* Sends req asynchronously; on_reply runs exactly once, also on failure (status set). req is
@@ -91,8 +91,8 @@ typedef struct bus_ctx bus_ctx;
 const char *bus_ctx_request_id(const bus_ctx *ctx);
 const char *bus_ctx_issuer(const bus_ctx *ctx);
 int64_t bus_ctx_deadline_ms(const bus_ctx *ctx);
-void *bus_ctx_app(const bus_ctx *ctx);   /* the app pointer given to bus_server_open */
-void *bus_ctx_alloc(bus_ctx *ctx, size_t size);   /* zeroed; NULL on exhaustion */
+void *bus_ctx_app(const bus_ctx *ctx);          /* the app pointer given to bus_server_open */
+void *bus_ctx_alloc(bus_ctx *ctx, size_t size); /* zeroed; NULL on exhaustion */
 char *bus_ctx_strdup(bus_ctx *ctx, const char *s);
 /* Fills the error reply: class, Auth0 error code and text (both copied). Returns TG_EDENIED
  * so a handler can `return bus_ctx_fail(...)`. */
@@ -109,23 +109,22 @@ void bus_ctx_fail_header(bus_ctx *ctx, const char *name, const char *value);
 /* A handler reads req (already unpacked and checked) and fills reply (already initialised
  * with the method's reply descriptor). Return TG_OK for a normal reply, or after
  * bus_ctx_fail() for an Auth0 error; any other code becomes a 500 with the detail logged. */
-typedef tg_err (*bus_handler)(bus_ctx *ctx, const ProtobufCMessage *req,
-                              ProtobufCMessage *reply);
+typedef tg_err (*bus_handler)(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 typedef struct bus_method {
-    const char *name;                               /* "token.Token" */
+    const char *name; /* "token.Token" */
     const ProtobufCMessageDescriptor *request;
     const ProtobufCMessageDescriptor *reply;
     bus_handler handler;
 } bus_method;
 
 typedef struct bus_server_opts {
-    const char *const *dial_urls;  /* callers to serve (NULL-terminated) */
-    const bus_method *methods;     /* borrowed; must outlive the server */
+    const char *const *dial_urls; /* callers to serve (NULL-terminated) */
+    const bus_method *methods;    /* borrowed; must outlive the server */
     size_t n_methods;
-    size_t workers;                /* worker threads, each with its own nng_ctx; 0 = 8 */
+    size_t workers; /* worker threads, each with its own nng_ctx; 0 = 8 */
     void *app;
-    const char *replica_id;        /* borrowed; "" = pid@hostname */
+    const char *replica_id; /* borrowed; "" = pid@hostname */
 } bus_server_opts;
 
 /* Opens a REP socket, dials every url (retrying in the background until the caller is

@@ -211,7 +211,8 @@ bus_call_async(bus_client *c, const bus_call_opts *opts, const ProtobufCMessage 
     nng_msg *msg = NULL;
     char rid[33];
     const char *use_rid = opts->request_id;
-    int64_t deadline = opts->deadline_ms ? opts->deadline_ms : tg_now_ms() + BUS_DEFAULT_DEADLINE_MS;
+    int64_t deadline =
+        opts->deadline_ms ? opts->deadline_ms : tg_now_ms() + BUS_DEFAULT_DEADLINE_MS;
     int64_t left = deadline - tg_now_ms();
     tg_err err;
     int rv;

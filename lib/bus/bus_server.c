@@ -193,8 +193,8 @@ dispatch(bus_ctx *ctx, Tollgate__Bus__Reply *reply)
         reply->status = TOLLGATE__BUS__STATUS__ETIMEDOUT;
         return;
     }
-    req = protobuf_c_message_unpack(m->request, &ctx->arena.pb, env->payload.len,
-                                    env->payload.data);
+    req =
+        protobuf_c_message_unpack(m->request, &ctx->arena.pb, env->payload.len, env->payload.data);
     if (req == NULL) {
         LOG_WARN("bus: %s: undecodable request", env->method);
         reply->status = TOLLGATE__BUS__STATUS__EPROTO;

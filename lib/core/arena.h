@@ -13,9 +13,9 @@ typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
     arena_chunk *head;
-    size_t used;             /* bytes handed out, for the ceiling */
-    size_t limit;            /* total ceiling; allocations beyond it return NULL */
-    ProtobufCAllocator pb;   /* protobuf-c allocator backed by this arena */
+    size_t used;           /* bytes handed out, for the ceiling */
+    size_t limit;          /* total ceiling; allocations beyond it return NULL */
+    ProtobufCAllocator pb; /* protobuf-c allocator backed by this arena */
 } arena;
 
 /* limit = 0 means 16 MiB. */

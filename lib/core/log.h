@@ -26,10 +26,10 @@ void log_write(tg_log_level level, const char *file, int line, const char *func,
 /* Writes a pre-built JSON object line (access logs); obj must be a complete JSON object. */
 void log_write_raw(const char *json_line);
 
-#define TG_LOG(lvl, ...)                                                                       \
-    do {                                                                                       \
-        if (log_is_enabled(lvl))                                                               \
-            log_write(lvl, __FILE__, __LINE__, __func__, __VA_ARGS__);                         \
+#define TG_LOG(lvl, ...)                                                                           \
+    do {                                                                                           \
+        if (log_is_enabled(lvl))                                                                   \
+            log_write(lvl, __FILE__, __LINE__, __func__, __VA_ARGS__);                             \
     } while (0)
 #define LOG_DEBUG(...) TG_LOG(TG_LOG_DEBUG, __VA_ARGS__)
 #define LOG_INFO(...) TG_LOG(TG_LOG_INFO, __VA_ARGS__)

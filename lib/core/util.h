@@ -37,8 +37,8 @@ void tg_free_secret(void *p, size_t len);
 /* Wipes a NUL-terminated string then frees; NULL is fine. */
 void tg_free_secret_str(char *s);
 
-int64_t tg_now_ms(void);     /* wall clock, epoch milliseconds */
-int64_t tg_now_s(void);      /* wall clock, epoch seconds */
+int64_t tg_now_ms(void); /* wall clock, epoch milliseconds */
+int64_t tg_now_s(void);  /* wall clock, epoch seconds */
 int64_t tg_monotonic_ms(void);
 
 /* Whether s[0..len) is well-formed UTF-8: no overlong forms, no surrogates, nothing above

@@ -7,7 +7,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three it needs */
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,8 +34,8 @@ on_echo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
     if (strcmp(req->scope, "slow") == 0)
         usleep(1500 * 1000);
     if (strcmp(req->scope, "deny") == 0) {
-        tg_err err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied",
-                                  "Nope");
+        tg_err err =
+            bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied", "Nope");
         bus_ctx_fail_extra(ctx, "error_uri", "https://example/");
         bus_ctx_fail_header(ctx, "WWW-Authenticate", "Bearer realm=\"t\"");
         bus_ctx_fail_shape(ctx, TOLLGATE__BUS__ERROR_SHAPE__SHAPE_DBCONN, "BadRequestError");
@@ -57,8 +58,11 @@ static bus_server *
 start_replica(const char *id, size_t workers)
 {
     const char *dial[] = {url, NULL};
-    bus_server_opts o = {.dial_urls = dial, .methods = methods, .n_methods = 1,
-                         .workers = workers, .replica_id = id};
+    bus_server_opts o = {.dial_urls = dial,
+                         .methods = methods,
+                         .n_methods = 1,
+                         .workers = workers,
+                         .replica_id = id};
     bus_server *srv = NULL;
 
     assert_int_equal(bus_server_open(&o, &srv), TG_OK);
@@ -70,7 +74,9 @@ echo(bus_client *c, const char *scope, int64_t timeout_ms, Tollgate__Token__Toke
      bus_result **res_out)
 {
     Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
-    bus_call_opts o = {.method = "test.Echo", .request_id = NULL, .issuer = "https://t/",
+    bus_call_opts o = {.method = "test.Echo",
+                       .request_id = NULL,
+                       .issuer = "https://t/",
                        .deadline_ms = tg_now_ms() + timeout_ms};
     bus_result *res = NULL;
     tg_err err;
