@@ -35,7 +35,7 @@ static const struct {
     {"guardianPhoneFactorMessageTypes", false},
     {"attackProtection", false},
     {"riskAssessment", false},
-    {"emailProvider", true},
+    {"emailProvider", false}, /* smtp loaded; other providers warned in config_email.c */
     {"emailTemplates", true},
     {"pages", false},
     {"prompts", false},
@@ -223,7 +223,8 @@ config_load_text(const char *name, const char *text, size_t len, const char *mas
                                        json_object_get(root, "connections"), cfg)) != TG_OK)
         goto out;
     if ((err = config_attack_protection_load(&c, json_object_get(root, "attackProtection"), cfg)) !=
-        TG_OK)
+            TG_OK ||
+        (err = config_email_load(&c, json_object_get(root, "emailProvider"), cfg)) != TG_OK)
         goto out;
     *out = cfg;
     cfg = NULL;
@@ -301,6 +302,7 @@ config_free(config *cfg)
     for (size_t i = 0; i < cfg->n_connections; i++)
         config_connection_fini(&cfg->connections[i]);
     free(cfg->connections);
+    config_email_fini(&cfg->email);
     free(cfg);
 }
 

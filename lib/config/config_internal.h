@@ -84,10 +84,13 @@ tg_err config_connections_load(config_ctx *c, const json_t *databases, const jso
                                config *cfg);
 /* attackProtection (may be NULL) into cfg->tenant.brute_force_*. */
 tg_err config_attack_protection_load(config_ctx *c, const json_t *ap, config *cfg);
+/* emailProvider (may be NULL) into cfg->email (config_email.c). */
+tg_err config_email_load(config_ctx *c, const json_t *ep, config *cfg);
 
 void config_client_fini(config_client *cl);
 void config_api_fini(config_resource_server *rs);
 void config_grant_fini(config_client_grant *g);
 void config_connection_fini(config_connection *conn);
+void config_email_fini(config_email *e);
 
 #endif
