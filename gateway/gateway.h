@@ -13,6 +13,7 @@
 
 #include "bus/bus.h"
 #include "options.h"
+#include "ratelimit.h"
 
 #define GW_MAX_SERVICES GW_OPTIONS_MAX_BUS
 #define GW_MAX_LISTENERS 2
@@ -24,6 +25,9 @@
 #define GW_H2O_MIN_ENTITY_LIMIT ((size_t)1024 * 1024)
 #define GW_HTTP2_MAX_STREAMS 100 /* h2o 2.2 advertises 100 in SETTINGS; run at most that many */
 #define GW_TIMEOUT_MS 10000      /* TLS handshake, HTTP/1 request read, HTTP/2 idle */
+/* Client addresses tracked by the rate limiter (per route group); least recently used evicted.
+ * About 96 bytes each, allocated at start. */
+#define GW_RATELIMIT_MAX_KEYS 65536
 
 typedef struct gw_server gw_server;
 
@@ -51,12 +55,13 @@ struct gw_server {
     gw_service services[GW_MAX_SERVICES];
     size_t n_services;
     h2o_multithread_receiver_t bus_receiver;
-    size_t live_requests;   /* routed requests whose memory pool is not yet released */
-    size_t calls_in_flight; /* bus calls whose completion has not reached the loop */
-    FILE *access_log;       /* NULL: stderr through log_write_raw */
-    h2o_socket_t *signals;  /* signalfd for SIGTERM/SIGINT */
-    int stop_requests;      /* signals received: 1 = graceful stop, 2 = stop now */
-    int64_t stop_deadline;  /* monotonic ms by which the graceful stop gives up */
+    size_t live_requests;    /* routed requests whose memory pool is not yet released */
+    size_t calls_in_flight;  /* bus calls whose completion has not reached the loop */
+    FILE *access_log;        /* NULL: stderr through log_write_raw */
+    h2o_socket_t *signals;   /* signalfd for SIGTERM/SIGINT */
+    gw_ratelimit *ratelimit; /* loop thread only */
+    int stop_requests;       /* signals received: 1 = graceful stop, 2 = stop now */
+    int64_t stop_deadline;   /* monotonic ms by which the graceful stop gives up */
 };
 
 /* ---- http.c: the request pipeline (loop thread) ------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "access_log.h"
 #include "core/log.h"
@@ -52,6 +53,8 @@ typedef struct gw_reqstate {
     gw_call *call; /* the outstanding bus call, or NULL */
     const char *request_id;
     unsigned flags; /* response flags of the route (routes.h) */
+    bool has_rate;  /* a rate-limited route: rate goes into X-RateLimit-* */
+    gw_rate_verdict rate;
 } gw_reqstate;
 
 struct gw_call {
@@ -65,6 +68,7 @@ struct gw_call {
 
 static const char cors_allow_headers[] = "Content-Type, Auth0-Client, Authorization, DPoP";
 static const char cors_max_age[] = "86400";
+static const char desc_429[] = "Too many requests. Check the X-RateLimit-* headers.";
 static const char desc_415[] =
     "Content-Type must be application/json or application/x-www-form-urlencoded";
 
@@ -207,6 +211,17 @@ send_response(h2o_req_t *req, const gw_reqstate *st, const gw_response *r)
     }
     if (st->flags & GW_ROUTE_CORS_PUBLIC)
         add_header(req, "access-control-allow-origin", "*");
+    if (st->flags & GW_ROUTE_CORS_CREDENTIALED)
+        add_header(req, "vary", "Origin"); /* the service's CORS answer depends on it */
+    if (st->has_rate) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)st->rate.limit);
+        add_header(req, "x-ratelimit-limit", h2o_strdup(&req->pool, v, SIZE_MAX).base);
+        snprintf(v, sizeof(v), "%lld", (long long)st->rate.remaining);
+        add_header(req, "x-ratelimit-remaining", h2o_strdup(&req->pool, v, SIZE_MAX).base);
+        snprintf(v, sizeof(v), "%lld", (long long)st->rate.reset);
+        add_header(req, "x-ratelimit-reset", h2o_strdup(&req->pool, v, SIZE_MAX).base);
+    }
     for (size_t i = 0; i < r->n_headers; i++)
         add_header(req, r->headers[i].name, r->headers[i].value);
     if (r->status == 204 || r->status == 304) {
@@ -254,9 +269,13 @@ send_preflight(h2o_req_t *req, gw_reqstate *st, const char *allow, unsigned flag
     gw_response_add_header(&r, "allow", allow, &arena);
     if (origin != NULL) {
         char *o = h2o_strdup(&req->pool, origin->value.base, origin->value.len).base;
+        /* No service is asked: a preflight reveals nothing and changes nothing, and the
+         * browser still gates the actual response on the service's own Allow-Origin. */
         if (flags & GW_ROUTE_CORS_PUBLIC) {
             gw_response_add_header(&r, "access-control-allow-origin", "*", &arena);
-        } else if (gw_response_add_header(&r, "access-control-allow-origin", o, &arena)) {
+        } else if ((flags & GW_ROUTE_CORS_CREDENTIALED) &&
+                   gw_response_add_header(&r, "access-control-allow-origin", o, &arena)) {
+            gw_response_add_header(&r, "access-control-allow-credentials", "true", &arena);
             gw_response_add_header(&r, "vary", "Origin", &arena);
         }
         gw_response_add_header(&r, "access-control-allow-methods", allow, &arena);
@@ -265,6 +284,24 @@ send_preflight(h2o_req_t *req, gw_reqstate *st, const char *allow, unsigned flag
     }
     st->flags = 0;
     send_response(req, st, &r);
+}
+
+/* Takes one request from the client's bucket of the route's group. Returns false when the
+ * client is over the limit (st->rate is set either way). The client is the peer address: a
+ * client-supplied header would let anyone pick a fresh bucket per request. */
+static bool
+rate_allows(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
+{
+    char key[NI_MAXHOST + 2] = "p|";
+    struct timespec mono;
+
+    peer_ip(req, key + 2, sizeof(key) - 2);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    gw_ratelimit_take(srv->ratelimit, key, strlen(key), &srv->cfg.rate_password,
+                      (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000, (int64_t)time(NULL),
+                      &st->rate);
+    st->has_rate = true;
+    return st->rate.allowed;
 }
 
 /* Answers requests that match no route: 404, 405 with Allow, or an OPTIONS preflight. */
@@ -580,6 +617,11 @@ handle(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
         return;
     }
     st->flags = route->flags;
+    if ((route->flags & GW_ROUTE_RATE_PASSWORD) && srv->cfg.rate_password.limit > 0 &&
+        !rate_allows(srv, req, st)) {
+        send_error(req, st, 429, "too_many_requests", desc_429);
+        return;
+    }
     if (req->entity.base != NULL && req->entity.len > (size_t)srv->cfg.max_body) {
         send_error(req, st, 413, "invalid_request", "Request entity too large");
         return;

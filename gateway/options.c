@@ -8,7 +8,7 @@
 
 /* OPT_BUS: `--bus SERVICE=URL`; OPT_BUS_TOKEN: the old `--bus-token URL`, = `--bus token=URL`.
  * Their environment variables are per service (TG_BUS_<SERVICE>), read in bus_defaults. */
-typedef enum opt_type { OPT_STRING, OPT_INT, OPT_BUS, OPT_BUS_TOKEN } opt_type;
+typedef enum opt_type { OPT_STRING, OPT_INT, OPT_BUS, OPT_BUS_TOKEN, OPT_RATE } opt_type;
 
 typedef struct opt_def {
     const char *name; /* without the leading "--" */
@@ -47,6 +47,9 @@ static const opt_def opts[] = {
     STR_OPT("issuer", "TG_ISSUER", NULL, issuer,
             "issuer URL (default: https://<Host>/ or http://<Host>/ per request)"),
     STR_OPT("access-log", "TG_ACCESS_LOG", NULL, access_log, "access log file (default: stderr)"),
+    {"rate-limit", "TG_RATE_LIMIT_PASSWORD", OPT_RATE, "300/min", 0, 0, 0,
+     "GROUP=N/UNIT: requests per client address (GROUP password; UNIT s, min or h; burst N; "
+     "N=0 disables)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -147,6 +150,57 @@ gw_options_bus_url(const gw_config *cfg, const char *service)
     return NULL;
 }
 
+/* "N/UNIT" (UNIT s, min or h; a bare N is per minute) into *rate. */
+static bool
+rate_parse(const char *v, gw_rate *rate)
+{
+    static const struct {
+        const char *unit;
+        int64_t seconds;
+    } units[] = {{"s", 1}, {"sec", 1}, {"min", 60}, {"m", 60}, {"h", 3600}, {"hour", 3600}};
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || n < 0 || n > GW_RATELIMIT_MAX_LIMIT)
+        return false;
+    rate->limit = n;
+    rate->period_s = 60;
+    if (*end == '\0')
+        return true;
+    if (*end++ != '/')
+        return false;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            rate->period_s = units[i].seconds;
+            return true;
+        }
+    return false;
+}
+
+/* `--rate-limit GROUP=N/UNIT` on the command line, TG_RATE_LIMIT_<GROUP>=N/UNIT in the
+ * environment (origin then names the variable and value holds no group). */
+static bool
+rate_set(gw_config *cfg, const char *value, bool with_group, const char *origin, char *errbuf,
+         size_t errlen)
+{
+    if (with_group) {
+        if (strncmp(value, "password=", 9) != 0) {
+            snprintf(errbuf, errlen, "%s --rate-limit: expected password=N/UNIT", origin);
+            return false;
+        }
+        value += 9;
+    }
+    if (!rate_parse(value, &cfg->rate_password)) {
+        snprintf(errbuf, errlen,
+                 "%s rate-limit: expected N/UNIT, N in [0, %d], UNIT s, min or h (e.g. 300/min)",
+                 origin, GW_RATELIMIT_MAX_LIMIT);
+        return false;
+    }
+    return true;
+}
+
 static bool
 set_value(const opt_def *o, const char *value, gw_config *cfg, const char *origin, char *errbuf,
           size_t errlen)
@@ -165,6 +219,8 @@ set_value(const opt_def *o, const char *value, gw_config *cfg, const char *origi
     }
     if (o->type == OPT_BUS_TOKEN)
         return bus_set(cfg, "token", 5, value, "--bus-token", errbuf, errlen);
+    if (o->type == OPT_RATE) /* the environment's value has no group (origin is its name) */
+        return rate_set(cfg, value, strcmp(origin, o->env) != 0, origin, errbuf, errlen);
     if (o->type == OPT_STRING) {
         *(const char **)((char *)cfg + o->offset) = value;
         return true;

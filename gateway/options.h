@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "ratelimit.h"
 
 #define GW_OPTIONS_MAX_BUS 8 /* services (matches GW_MAX_SERVICES) */
 #define GW_BUS_NAME_MAX 31   /* service name: [a-z][a-z0-9_]*, at most this long */
@@ -34,6 +35,10 @@ typedef struct gw_config {
     const char *access_log; /* NULL: stderr */
     int64_t deadline_ms;    /* per request, the bus deadline */
     int64_t max_body;       /* bytes; larger bodies get a JSON 413 */
+    /* `--rate-limit password=N/UNIT` (UNIT s, min or h; N 0 disables), else
+     * TG_RATE_LIMIT_PASSWORD=N/UNIT, else 300/min: per client address on the routes flagged
+     * GW_ROUTE_RATE_PASSWORD, with a burst of N. */
+    gw_rate rate_password;
 } gw_config;
 
 typedef enum gw_options_result {

@@ -49,6 +49,37 @@ defaults(void **state)
     assert_null(c.key);
     assert_null(c.issuer);
     assert_null(c.access_log);
+    assert_int_equal(c.rate_password.limit, 300);
+    assert_int_equal(c.rate_password.period_s, 60);
+}
+
+static void
+rate_limits(void **state)
+{
+    static const char *const e[] = {"TG_RATE_LIMIT_PASSWORD", "0", NULL};
+    static const char *const e2[] = {"TG_RATE_LIMIT_PASSWORD", "20/s", NULL};
+    static const char *const bad_env[] = {"TG_RATE_LIMIT_PASSWORD", "password=1/min", NULL};
+    static char *const bad[][2] = {
+        {"gw", "--rate-limit=10/min"},          {"gw", "--rate-limit=signup=1/min"},
+        {"gw", "--rate-limit=password=-1/min"}, {"gw", "--rate-limit=password=1/day"},
+        {"gw", "--rate-limit=password=x"},      {"gw", "--rate-limit=password=2000000/s"},
+    };
+    char *argv[] = {"gw", "--rate-limit", "password=5/h"};
+    char *argv1[] = {"gw"};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(parse(e, 1, argv1, &c), GW_OPTIONS_OK);
+    assert_int_equal(c.rate_password.limit, 0);
+    assert_int_equal(parse(e2, 1, argv1, &c), GW_OPTIONS_OK);
+    assert_int_equal(c.rate_password.limit, 20);
+    assert_int_equal(c.rate_password.period_s, 1);
+    assert_int_equal(parse(e2, 3, argv, &c), GW_OPTIONS_OK); /* command line wins */
+    assert_int_equal(c.rate_password.limit, 5);
+    assert_int_equal(c.rate_password.period_s, 3600);
+    assert_int_equal(parse(bad_env, 1, argv1, &c), GW_OPTIONS_USAGE);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(NULL, 2, (char **)bad[i], &c), GW_OPTIONS_USAGE);
 }
 
 static void
@@ -198,6 +229,7 @@ main(void)
         cmocka_unit_test(defaults),     cmocka_unit_test(env_then_command_line),
         cmocka_unit_test(refusals),     cmocka_unit_test(bus_services),
         cmocka_unit_test(bus_refusals), cmocka_unit_test(help_and_disabling),
+        cmocka_unit_test(rate_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

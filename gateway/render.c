@@ -430,10 +430,25 @@ directive_of(const ProtobufCMessage *msg)
     return *(ProtobufCMessage **)((char *)msg + field->offset);
 }
 
+/* A directive with status 0 only adds headers to the JSON reply (e.g. CORS on a success): it
+ * must not carry a body, content type or location, which would say the service meant more. */
+static tg_err
+add_directive_headers(gw_response *out, const Tollgate__Web__Directive *d,
+                      ProtobufCAllocator *arena)
+{
+    if (d->body.len != 0 || (d->content_type != NULL && d->content_type[0] != '\0') ||
+        (d->location != NULL && d->location[0] != '\0'))
+        return TG_EINVAL;
+    for (size_t i = 0; i < d->n_headers; i++)
+        if (!gw_response_add_header(out, d->headers[i]->name, d->headers[i]->value, arena))
+            LOG_WARN("gateway: dropped directive header (index %zu)", i);
+    return TG_OK;
+}
+
 static tg_err
 render_directive(gw_response *out, const Tollgate__Web__Directive *d, ProtobufCAllocator *arena)
 {
-    int status = d->status == 0 ? 200 : d->status;
+    int status = d->status;
 
     if (status < 200 || status > 599)
         return TG_EINVAL;
@@ -465,9 +480,12 @@ gw_render_reply(gw_response *out, const ProtobufCMessageDescriptor *desc,
     msg = protobuf_c_message_unpack(desc, arena, payload->len, payload->data);
     if (msg == NULL)
         return TG_EPROTO;
-    if ((directive = directive_of(msg)) != NULL)
+    directive = directive_of(msg);
+    if (directive != NULL && ((const Tollgate__Web__Directive *)directive)->status != 0)
         return render_directive(out, (const Tollgate__Web__Directive *)directive, arena);
     if (!set_json_body(out, gw_message_to_json(msg), arena))
         return TG_EINVAL;
+    if (directive != NULL)
+        return add_directive_headers(out, (const Tollgate__Web__Directive *)directive, arena);
     return TG_OK;
 }

@@ -5,8 +5,10 @@
  * Success replies are unpacked with the route's reply descriptor and rendered as JSON by field
  * name: empty strings, zero numbers and false booleans are omitted, repeated fields become
  * arrays, nested messages objects, enums their value names, bytes standard base64. A reply
- * with a set field `http` of type tollgate.web.Directive is rendered from the directive
- * instead (redirects, HTML, plain text).
+ * with a set field `http` of type tollgate.web.Directive whose status is not 0 is rendered from
+ * the directive instead (redirects, HTML, plain text). A directive with status 0 means "render
+ * the JSON reply as usual and add the directive's headers" (how a success reply carries, say,
+ * Access-Control-Allow-Origin); it must then have no body, content type or location.
  *
  * Errors: Error.error_class → HTTP status in one table (gw_status_for_class); the body takes the
  * error's shape (contract.md §1.4). Transport failures (deadline, no replica, closing) are 503

@@ -300,12 +300,45 @@ directive_refuses_unsafe_values(void **state)
     b = pack(&p.base);
     assert_int_equal(gw_render_reply(&r, &page_reply_descriptor, &b, &a.pb), TG_EINVAL);
     d.content_type = "";
-    d.status = 0; /* 0 means 200 */
+    d.status = 0; /* headers only: a body would be ignored, so it is refused */
+    d.body.data = (uint8_t *)"x";
+    d.body.len = 1;
+    b = pack(&p.base);
+    assert_int_equal(gw_render_reply(&r, &page_reply_descriptor, &b, &a.pb), TG_EINVAL);
+    d.body.len = 0;
+    d.location = "https://x/";
+    b = pack(&p.base);
+    assert_int_equal(gw_render_reply(&r, &page_reply_descriptor, &b, &a.pb), TG_EINVAL);
+}
+
+/* Status 0: the JSON reply as usual plus the directive's headers (CORS on a success). */
+static void
+directive_status_0_adds_headers_to_json(void **state)
+{
+    PageReply p;
+    Tollgate__Web__Directive d = TOLLGATE__WEB__DIRECTIVE__INIT;
+    Tollgate__Web__Header h = TOLLGATE__WEB__HEADER__INIT, bad = TOLLGATE__WEB__HEADER__INIT;
+    Tollgate__Web__Header *hs[] = {&h, &bad};
+    ProtobufCBinaryData b;
+    gw_response r;
+
+    (void)state;
+    page_reply_init(&p.base);
+    p.title = "t";
+    h.name = "Access-Control-Allow-Origin";
+    h.value = "https://app.example";
+    bad.name = "Content-Type";
+    bad.value = "text/html";
+    d.n_headers = 2;
+    d.headers = hs;
+    p.http = &d;
     b = pack(&p.base);
     assert_int_equal(gw_render_reply(&r, &page_reply_descriptor, &b, &a.pb), TG_OK);
     assert_int_equal(r.status, 200);
-    assert_null(r.content_type);
-    assert_int_equal(r.body_len, 0);
+    assert_string_equal(r.content_type, GW_CONTENT_TYPE_JSON);
+    assert_body(&r, "{\"title\":\"t\"}");
+    assert_string_equal(header(&r, "access-control-allow-origin"), "https://app.example");
+    assert_int_equal(r.n_headers, 1);
 }
 
 static void
@@ -561,6 +594,7 @@ main(void)
         T(directive_replaces_json),
         T(directive_absent_renders_json_without_http),
         T(directive_refuses_unsafe_values),
+        T(directive_status_0_adds_headers_to_json),
         T(directive_headers_are_checked),
         T(directive_userinfo_401_text),
         T(directive_signup_400_json),

@@ -11,7 +11,8 @@
  * it is a one-line change here). */
 static const gw_route routes[] = {
     {"POST", "/oauth/token", "token", "token.Token", &tollgate__token__token_request__descriptor,
-     &tollgate__token__token_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__token__token_reply__descriptor,
+     GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
     {"GET", "/.well-known/jwks.json", "token", "token.Jwks", &tollgate__token__empty__descriptor,
      &tollgate__token__jwks__descriptor, GW_ROUTE_CORS_PUBLIC},
     {"GET", "/.well-known/openid-configuration", "token", "token.Discovery",
@@ -22,23 +23,24 @@ static const gw_route routes[] = {
      GW_ROUTE_CORS_PUBLIC},
     /* OIDC Core §5.3.1: GET and POST both. The token comes in Authorization: Bearer (web). */
     {"GET", "/userinfo", "token", "token.Userinfo", &tollgate__token__empty__descriptor,
-     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_CORS_CREDENTIALED},
     {"POST", "/userinfo", "token", "token.Userinfo", &tollgate__token__empty__descriptor,
-     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE},
-    /* CORS for browser SDKs comes with the CORS work (contract.md §1.6). */
+     &tollgate__token__userinfo_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_CORS_CREDENTIALED},
     {"POST", "/oauth/revoke", "token", "token.Revoke", &tollgate__token__revoke_request__descriptor,
-     &tollgate__token__revoke_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__token__revoke_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_CORS_CREDENTIALED},
     {"POST", "/dbconnections/change_password", "users", "users.ChangePassword",
      &tollgate__users__change_password_request__descriptor,
-     &tollgate__users__change_password_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__users__change_password_reply__descriptor,
+     GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
     {"GET", "/u/reset-password", "users", "users.ResetPage",
-     &tollgate__users__reset_page_request__descriptor, &tollgate__users__reset_page_reply__descriptor,
-     GW_ROUTE_NO_STORE},
+     &tollgate__users__reset_page_request__descriptor,
+     &tollgate__users__reset_page_reply__descriptor, GW_ROUTE_NO_STORE},
     {"POST", "/u/reset-password", "users", "users.ResetSubmit",
      &tollgate__users__reset_submit_request__descriptor,
-     &tollgate__users__reset_page_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__users__reset_page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
     {"POST", "/dbconnections/signup", "users", "users.Signup",
-     &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor, 0},
+     &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor,
+     GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
 };
 
 static bool

@@ -12,6 +12,11 @@
 enum gw_route_flags {
     GW_ROUTE_NO_STORE = 1 << 0,    /* Cache-Control: no-store + Pragma: no-cache (RFC 6749 §5.1) */
     GW_ROUTE_CORS_PUBLIC = 1 << 1, /* Access-Control-Allow-Origin: * (public metadata) */
+    /* per client address under --rate-limit password=N/UNIT; X-RateLimit-* on every answer */
+    GW_ROUTE_RATE_PASSWORD = 1 << 2,
+    /* browser SDKs call it with credentials: a preflight echoes the Origin; the actual response
+     * carries Access-Control-Allow-Origin only when the service adds it (README "CORS") */
+    GW_ROUTE_CORS_CREDENTIALED = 1 << 3,
 };
 
 typedef struct gw_route {

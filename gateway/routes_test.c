@@ -57,7 +57,8 @@ finds_userinfo_and_signup(void **state)
         assert_ptr_equal(r->reply, &tollgate__token__userinfo_reply__descriptor);
         assert_true(r->flags & GW_ROUTE_NO_STORE);
     }
-    assert_int_equal(gw_route_allow("/userinfo", 9, buf, sizeof(buf)), GW_ROUTE_NO_STORE);
+    assert_int_equal(gw_route_allow("/userinfo", 9, buf, sizeof(buf)),
+                     GW_ROUTE_NO_STORE | GW_ROUTE_CORS_CREDENTIALED);
     assert_string_equal(buf, "GET, POST, OPTIONS");
     r = lookup("POST", "/dbconnections/signup", &m);
     assert_non_null(r);
@@ -65,9 +66,39 @@ finds_userinfo_and_signup(void **state)
     assert_string_equal(r->rpc, "users.Signup");
     assert_ptr_equal(r->request, &tollgate__users__signup_request__descriptor);
     assert_ptr_equal(r->reply, &tollgate__users__signup_reply__descriptor);
-    assert_int_equal(r->flags, 0);
+    assert_int_equal(r->flags, GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED);
     assert_null(lookup("GET", "/dbconnections/signup", &m));
     assert_int_equal(m, GW_ROUTE_NO_METHOD);
+}
+
+/* Which routes spend the password rate limit and which answer credentialed CORS. */
+static void
+rate_and_cors_flags(void **state)
+{
+    static const struct {
+        const char *method, *path;
+        unsigned flags;
+    } want[] = {
+        {"POST", "/oauth/token", GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
+        {"POST", "/dbconnections/signup", GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
+        {"POST", "/dbconnections/change_password",
+         GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},
+        {"POST", "/u/reset-password", GW_ROUTE_RATE_PASSWORD},
+        {"GET", "/u/reset-password", 0},
+        {"POST", "/oauth/revoke", GW_ROUTE_CORS_CREDENTIALED},
+        {"GET", "/userinfo", GW_ROUTE_CORS_CREDENTIALED},
+        {"POST", "/userinfo", GW_ROUTE_CORS_CREDENTIALED},
+        {"GET", "/.well-known/jwks.json", 0},
+    };
+    const unsigned mask = GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED;
+    gw_route_match m;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const gw_route *r = lookup(want[i].method, want[i].path, &m);
+        assert_non_null(r);
+        assert_int_equal(r->flags & mask, want[i].flags);
+    }
 }
 
 static void
@@ -96,7 +127,8 @@ allow_lists_methods(void **state)
     char buf[64];
 
     (void)state;
-    assert_int_equal(gw_route_allow("/oauth/token", 12, buf, sizeof(buf)), GW_ROUTE_NO_STORE);
+    assert_int_equal(gw_route_allow("/oauth/token", 12, buf, sizeof(buf)),
+                     GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED);
     assert_string_equal(buf, "POST, OPTIONS");
     assert_int_equal(gw_route_allow("/.well-known/jwks.json", 22, buf, sizeof(buf)),
                      GW_ROUTE_CORS_PUBLIC);
@@ -135,8 +167,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(finds_token_and_well_known), cmocka_unit_test(finds_userinfo_and_signup),
-        cmocka_unit_test(distinguishes_404_and_405),  cmocka_unit_test(allow_lists_methods),
-        cmocka_unit_test(table_is_well_formed),
+        cmocka_unit_test(distinguishes_404_and_405),  cmocka_unit_test(rate_and_cors_flags),
+        cmocka_unit_test(allow_lists_methods),        cmocka_unit_test(table_is_well_formed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,12 @@ gw_server_new(const gw_config *cfg, gw_server **out)
             return TG_ECONFIG;
         }
     }
+    if (gw_ratelimit_new(GW_RATELIMIT_MAX_KEYS, &srv->ratelimit) != TG_OK) {
+        if (srv->access_log != NULL)
+            fclose(srv->access_log);
+        free(srv);
+        return TG_ENOMEM;
+    }
     configure(srv);
     srv->loop = h2o_evloop_create();
     h2o_context_init(&srv->ctx, srv->loop, &srv->globalconf);
@@ -386,6 +392,7 @@ gw_server_free(gw_server *srv)
         LOG_WARN("gateway: exiting with open connections");
     }
     SSL_CTX_free(srv->ssl_ctx);
+    gw_ratelimit_free(srv->ratelimit);
     if (srv->access_log != NULL)
         fclose(srv->access_log);
     if (clean)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +35,10 @@ typedef struct fixture {
 } fixture;
 
 static fixture fx;
+
+/* Password-group requests per minute per address: above what the other tests send from
+ * 127.0.0.1, so only the rate test (from other addresses) meets it. */
+#define RATE_LIMIT 30
 
 /* ---- fake svc-token ------------------------------------------------------------------------ */
 
@@ -77,7 +82,35 @@ on_jwks(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply)
     return TG_OK;
 }
 
+/* Approves one Origin the way a service would: a status-0 directive adds the header to the
+ * JSON reply. */
+static tg_err
+on_userinfo(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply)
+{
+    const Tollgate__Token__Empty *e = (const Tollgate__Token__Empty *)req;
+    Tollgate__Token__UserinfoReply *r = (Tollgate__Token__UserinfoReply *)reply;
+    Tollgate__Web__Directive *d = bus_ctx_alloc(ctx, sizeof(*d));
+    Tollgate__Web__Header *h = bus_ctx_alloc(ctx, sizeof(*h));
+    Tollgate__Web__Header **hs = bus_ctx_alloc(ctx, sizeof(*hs));
+
+    if (d == NULL || h == NULL || hs == NULL)
+        return TG_ENOMEM;
+    tollgate__web__directive__init(d);
+    tollgate__web__header__init(h);
+    if (e->web != NULL && strcmp(e->web->origin, "https://app.example") == 0) {
+        h->name = "access-control-allow-origin";
+        h->value = e->web->origin;
+        hs[0] = h;
+        d->headers = hs;
+        d->n_headers = 1;
+    }
+    r->http = d;
+    return TG_OK;
+}
+
 static const bus_method methods[] = {
+    {"token.Userinfo", &tollgate__token__empty__descriptor,
+     &tollgate__token__userinfo_reply__descriptor, on_userinfo},
     {"token.Token", &tollgate__token__token_request__descriptor,
      &tollgate__token__token_reply__descriptor, on_token},
     {"token.Discovery", &tollgate__token__empty__descriptor,
@@ -94,16 +127,29 @@ typedef struct http_reply {
     char body[4096];
 } http_reply;
 
+/* Connects from source address src (any 127.0.0.0/8 address works on loopback), or from the
+ * default when src is NULL. */
 static int
-dial(int port)
+dial_from(int port, const char *src)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_true(fd >= 0);
+    if (src != NULL) {
+        struct sockaddr_in me = {.sin_family = AF_INET};
+        assert_int_equal(inet_pton(AF_INET, src, &me.sin_addr), 1);
+        assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+    }
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     return fd;
+}
+
+static int
+dial(int port)
+{
+    return dial_from(port, NULL);
 }
 
 static void
@@ -146,6 +192,16 @@ read_reply(int fd, http_reply *r)
     }
     snprintf(r->head, sizeof(r->head), "%.4000s", buf);
     r->status = (int)strtol(buf + 9, NULL, 10);
+}
+
+static void
+roundtrip_from(const char *src, const char *req, http_reply *r)
+{
+    int fd = dial_from(fx.h2c_port, src);
+
+    send_all(fd, req);
+    read_reply(fd, r);
+    close(fd);
 }
 
 static void
@@ -206,7 +262,8 @@ setup(void **state)
                      .h2c_listen = "127.0.0.1:0",
                      .deadline_ms = 2000,
                      .max_body = 1024,
-                     .access_log = "/dev/null"};
+                     .access_log = "/dev/null",
+                     .rate_password = {RATE_LIMIT, 60}};
     SSL_CTX *ssl;
     http_reply r;
 
@@ -345,6 +402,84 @@ client_leaving_before_the_reply_is_harmless(void **state)
     assert_int_equal(r.status, 200);
 }
 
+static void
+rate_limit_per_address(void **state)
+{
+    const char *post = "POST /oauth/token HTTP/1.1\r\nHost: gw.test\r\nContent-Type: "
+                       "application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\n"
+                       "grant_type=ok";
+    char want[64];
+    http_reply r;
+
+    (void)state;
+    for (int i = 0; i < RATE_LIMIT; i++) {
+        roundtrip_from("127.0.0.2", post, &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.head, "x-ratelimit-limit: 30\r\n"));
+        snprintf(want, sizeof(want), "x-ratelimit-remaining: %d\r\n", RATE_LIMIT - 1 - i);
+        assert_non_null(strstr(r.head, want));
+        assert_non_null(strstr(r.head, "x-ratelimit-reset: "));
+    }
+    roundtrip_from("127.0.0.2", post, &r);
+    assert_int_equal(r.status, 429);
+    assert_string_equal(r.body, "{\"error\":\"too_many_requests\",\"error_description\":\"Too "
+                                "many requests. Check the X-RateLimit-* headers.\"}");
+    assert_non_null(strstr(r.head, "x-ratelimit-limit: 30\r\n"));
+    assert_non_null(strstr(r.head, "x-ratelimit-remaining: 0\r\n"));
+    {
+        long long reset = strtoll(strstr(r.head, "x-ratelimit-reset: ") + 19, NULL, 10);
+        long long now = (long long)time(NULL);
+        assert_true(reset >= now + 58 && reset <= now + 61); /* the whole bucket: one minute */
+    }
+    /* another address is not affected; unlimited routes carry no headers */
+    roundtrip_from("127.0.0.3", post, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "x-ratelimit-remaining: 29\r\n"));
+    roundtrip_from("127.0.0.2", "GET /.well-known/jwks.json HTTP/1.1\r\nHost: gw.test\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.head, "x-ratelimit"));
+}
+
+static void
+cors_preflight_and_service_approval(void **state)
+{
+    http_reply r;
+
+    (void)state;
+    roundtrip("OPTIONS /oauth/token HTTP/1.1\r\nHost: gw.test\r\nOrigin: https://app.example\r\n"
+              "Access-Control-Request-Method: POST\r\n\r\n",
+              &r);
+    assert_int_equal(r.status, 204);
+    assert_non_null(strstr(r.head, "access-control-allow-origin: https://app.example\r\n"));
+    assert_non_null(strstr(r.head, "access-control-allow-credentials: true\r\n"));
+    assert_non_null(strstr(r.head, "access-control-allow-methods: POST, OPTIONS\r\n"));
+    assert_non_null(strstr(r.head, "access-control-allow-headers: Content-Type, Auth0-Client, "
+                                   "Authorization, DPoP\r\n"));
+    assert_non_null(strstr(r.head, "access-control-max-age: 86400\r\n"));
+    assert_non_null(strstr(r.head, "vary: Origin\r\n"));
+    assert_null(strstr(r.head, "x-ratelimit")); /* a preflight spends nothing */
+    /* a route without the flag: no Allow-Origin, so the browser refuses */
+    roundtrip("OPTIONS /u/reset-password HTTP/1.1\r\nHost: gw.test\r\n"
+              "Origin: https://app.example\r\n\r\n",
+              &r);
+    assert_int_equal(r.status, 204);
+    assert_null(strstr(r.head, "access-control-allow-origin"));
+    roundtrip("OPTIONS /.well-known/jwks.json HTTP/1.1\r\nHost: gw.test\r\n"
+              "Origin: https://x.example\r\n\r\n",
+              &r);
+    assert_non_null(strstr(r.head, "access-control-allow-origin: *\r\n"));
+    /* the actual response: Allow-Origin only when the service approves */
+    roundtrip("GET /userinfo HTTP/1.1\r\nHost: gw.test\r\nOrigin: https://app.example\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "access-control-allow-origin: https://app.example\r\n"));
+    assert_non_null(strstr(r.head, "vary: Origin\r\n"));
+    assert_non_null(strstr(r.head, "content-type: application/json"));
+    roundtrip("GET /userinfo HTTP/1.1\r\nHost: gw.test\r\nOrigin: https://evil.example\r\n\r\n",
+              &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.head, "access-control-allow-origin"));
+}
+
 /* Last: stops the server with a request in flight and a TLS handshake never finished. */
 static void
 stop_finishes_in_flight_work(void **state)
@@ -374,6 +509,8 @@ main(void)
         cmocka_unit_test(service_errors_and_issuer),
         cmocka_unit_test(gateway_refusals_are_json),
         cmocka_unit_test(client_leaving_before_the_reply_is_harmless),
+        cmocka_unit_test(rate_limit_per_address),
+        cmocka_unit_test(cors_preflight_and_service_approval),
         cmocka_unit_test(stop_finishes_in_flight_work),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
