@@ -23,6 +23,7 @@ typedef struct options {
     char *bus_urls;            /* comma-separated callers to dial */
     const char *master_key_file;
     const char *replica_id;
+    const char *outbox;        /* reset emails as files when no smtp provider is configured */
     long workers;
     long hash_threads;
     users_hash_params hash;
@@ -42,8 +43,9 @@ usage(FILE *f)
           "         [--workers N] [--master-key-file FILE] [--replica-id ID]\n"
           "         [--hash argon2id|bcrypt] [--argon2-memory-kib N] [--argon2-iterations N]\n"
           "         [--argon2-parallelism N] [--bcrypt-cost N] [--hash-threads N]\n"
+          "         [--outbox DIR]\n"
           "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_WORKERS TG_MASTER_KEY_FILE "
-          "TG_MASTER_KEY\n",
+          "TG_MASTER_KEY TG_OUTBOX\n",
           f);
 }
 
@@ -75,6 +77,7 @@ parse_options(int argc, char **argv, options *o)
         {"argon2-parallelism", required_argument, NULL, 'P'},
         {"bcrypt-cost", required_argument, NULL, 'C'},
         {"hash-threads", required_argument, NULL, 'T'},
+        {"outbox", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -87,6 +90,7 @@ parse_options(int argc, char **argv, options *o)
     o->tenant = env_or("TG_TENANT_FILE", NULL);
     o->store_url = env_or("TG_STORE", "sqlite:tollgate-users.db");
     o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
+    o->outbox = env_or("TG_OUTBOX", "outbox");
     o->workers = number(env_or("TG_WORKERS", "8"), 1, 256);
     o->hash_threads = ncpu > 0 ? ncpu : 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -96,6 +100,7 @@ parse_options(int argc, char **argv, options *o)
         case 'b': bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'r': o->replica_id = optarg; break;
+        case 'o': o->outbox = optarg; break;
         case 'w': o->workers = number(optarg, 1, 256); break;
         case 'T': o->hash_threads = number(optarg, 1, 1024); break;
         case 'H':
@@ -154,7 +159,7 @@ read_master_key(const char *path)
     return n >= 16 ? strdup(buf) : NULL;
 }
 
-/* Serves until SIGTERM/SIGINT, purging expired brute-force counters now and then. */
+/* Serves until SIGTERM/SIGINT, purging expired brute-force counters and tickets now and then. */
 static void
 serve_until_signal(store *st, const sigset_t *sigs)
 {
@@ -164,8 +169,10 @@ serve_until_signal(store *st, const sigset_t *sigs)
         int sig = sigtimedwait(sigs, NULL, &wait);
         if (sig == SIGTERM || sig == SIGINT)
             return;
-        if (sig < 0 && errno == EAGAIN)
+        if (sig < 0 && errno == EAGAIN) {
             store_purge_expired(st, USERS_COLL_ATTEMPTS, NULL);
+            store_purge_expired(st, USERS_COLL_TICKETS, NULL);
+        }
     }
 }
 
@@ -207,6 +214,8 @@ main(int argc, char **argv)
         goto out;
     app.cfg = cfg;
     app.hasher = hasher;
+    if (users_mailer_new(cfg, app.st, opt.outbox, USERS_TICKET_SECONDS, &app.mailer) != TG_OK)
+        goto out;
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = users_methods,
                           .n_methods = users_n_methods, .workers = (size_t)opt.workers,
@@ -214,10 +223,11 @@ main(int argc, char **argv)
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
     LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads, %s "
-             "(store: %s)",
+             "(store: %s, mail: %s%s)",
              cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads,
              opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
-             store_driver_name(app.st));
+             store_driver_name(app.st), cfg->email.enabled ? "smtp " : "outbox ",
+             cfg->email.enabled ? cfg->email.smtp_host : opt.outbox);
     serve_until_signal(app.st, &sigs);
     LOG_INFO("shutting down");
     rc = 0;
@@ -227,6 +237,7 @@ out:
         bus_server_close(srv);
         LOG_INFO("stopped; served=%llu", (unsigned long long)served);
     }
+    users_mailer_free(app.mailer); /* after the server: no handler queues any more */
     store_close(app.st);
     users_hasher_free(hasher);
     config_free(cfg);

@@ -3,7 +3,12 @@
  *   users           one document per user; unique email_key = connection|lower(email) and
  *                   username_key = connection|lower(username) (only when a username is set).
  *   login_attempts  brute-force counters {_id: hex sha256(connection|lower(id)|ip), count,
- *                   expires_at = last failure + 30 days}.
+ *                   last_ms = last failure (epoch ms), expires_at = last failure + 30 days}.
+ *   tickets         password-reset tickets (ticket.c).
+ *
+ * A password reset lifts the user's brute-force blocks without knowing their keys (one per
+ * identifier and IP): it sets attempts_reset_at (epoch ms) on the user, and verify.c ignores
+ * and deletes counters whose last failure is not later than that.
  */
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -21,7 +26,8 @@ users_store_ensure(store *st)
     static const char *const user_keys[] = {"email_key", "username_key", NULL};
     tg_err err;
 
-    if ((err = store_collection_ensure(st, USERS_COLL_USERS, user_keys)) != TG_OK)
+    if ((err = store_collection_ensure(st, USERS_COLL_USERS, user_keys)) != TG_OK ||
+        (err = store_collection_ensure(st, USERS_COLL_TICKETS, NULL)) != TG_OK)
         return err;
     return store_collection_ensure(st, USERS_COLL_ATTEMPTS, NULL);
 }
@@ -157,18 +163,25 @@ attempts_id(const char *connection, const char *identifier, const char *ip, char
 
 tg_err
 users_store_attempts_get(store *st, const char *connection, const char *identifier,
-                         const char *ip, int64_t *count)
+                         const char *ip, int64_t *count, int64_t *last_ms)
 {
     char id[65];
     json_t *doc = NULL;
     tg_err err;
 
     *count = 0;
+    *last_ms = 0;
     if ((err = attempts_id(connection, identifier, ip, id)) != TG_OK)
         return err;
     err = store_get(st, USERS_COLL_ATTEMPTS, id, &doc);
-    if (err == TG_OK)
+    if (err == TG_OK) {
         *count = json_integer_value(json_object_get(doc, "count"));
+        *last_ms = json_integer_value(json_object_get(doc, "last_ms"));
+        /* counters written before last_ms existed: their expiry tells the last failure */
+        if (*last_ms == 0)
+            *last_ms = (json_integer_value(json_object_get(doc, "expires_at")) -
+                        USERS_BLOCK_SECONDS) * 1000;
+    }
     json_decref(doc);
     return err == TG_ENOTFOUND ? TG_OK : err;
 }
@@ -181,7 +194,7 @@ users_store_attempts_fail(store *st, const char *connection, const char *identif
 {
     char id[65];
     json_t *doc = NULL, *set = NULL;
-    json_int_t expires = tg_now_s() + USERS_BLOCK_SECONDS;
+    json_int_t now_ms = tg_now_ms(), expires = now_ms / 1000 + USERS_BLOCK_SECONDS;
     tg_err err;
 
     if ((err = attempts_id(connection, identifier, ip, id)) != TG_OK)
@@ -189,14 +202,15 @@ users_store_attempts_fail(store *st, const char *connection, const char *identif
     for (int tries = 0; tries < 3; tries++) {
         err = store_get(st, USERS_COLL_ATTEMPTS, id, &doc);
         if (err == TG_OK) {
-            set = json_pack("{s:I, s:I}", "count",
-                            json_integer_value(json_object_get(doc, "count")) + 1, "expires_at",
-                            expires);
+            set = json_pack("{s:I, s:I, s:I}", "count",
+                            json_integer_value(json_object_get(doc, "count")) + 1, "last_ms",
+                            now_ms, "expires_at", expires);
             err = set != NULL ? store_update(st, USERS_COLL_ATTEMPTS, id, set) : TG_ENOMEM;
         } else if (err == TG_ENOTFOUND) {
             /* absent, or expired but not purged yet: drop it and start again */
             (void)store_delete(st, USERS_COLL_ATTEMPTS, id);
-            set = json_pack("{s:s, s:i, s:I}", "_id", id, "count", 1, "expires_at", expires);
+            set = json_pack("{s:s, s:i, s:I, s:I}", "_id", id, "count", 1, "last_ms", now_ms,
+                            "expires_at", expires);
             err = set != NULL ? store_insert(st, USERS_COLL_ATTEMPTS, set) : TG_ENOMEM;
         }
         json_decref(doc);
@@ -221,4 +235,45 @@ users_store_attempts_clear(store *st, const char *connection, const char *identi
         return err;
     err = store_delete(st, USERS_COLL_ATTEMPTS, id);
     return err == TG_ENOTFOUND ? TG_OK : err;
+}
+
+tg_err
+users_store_set_password(store *st, const json_t *user, const char *new_hash,
+                         int64_t history_size)
+{
+    const char *id = json_string_value(json_object_get(user, "_id"));
+    const json_t *old = json_object_get(user, "password_history");
+    json_t *set = NULL, *history = json_array();
+    int64_t now_ms = tg_now_ms();
+    size_t n = json_array_size(old), first;
+    char now[32];
+    tg_err err = TG_ENOMEM;
+
+    if (id == NULL) {
+        json_decref(history);
+        return TG_EINVAL;
+    }
+    if (history == NULL)
+        goto out;
+    if (history_size > 0) {
+        /* keep the newest history_size - 1 old hashes, then the new one */
+        first = n + 1 > (size_t)history_size ? n + 1 - (size_t)history_size : 0;
+        for (size_t i = first; i < n; i++)
+            if (json_array_append(history, json_array_get(old, i)) != 0)
+                goto out;
+        if (json_array_append_new(history, json_string(new_hash)) != 0)
+            goto out;
+    }
+    users_store_now_iso(now);
+    set = json_pack("{s:s, s:O, s:I, s:I, s:s, s:s}", "password_hash", new_hash,
+                    "password_history", history, "tokens_valid_after",
+                    (json_int_t)(now_ms / 1000), "attempts_reset_at", (json_int_t)now_ms,
+                    "updated_at", now, "last_password_reset", now);
+    if (set == NULL)
+        goto out;
+    err = store_update(st, USERS_COLL_USERS, id, set);
+out:
+    json_decref(history);
+    json_decref(set);
+    return err;
 }

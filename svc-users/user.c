@@ -60,6 +60,7 @@ users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *u)
     u->blocked = json_is_true(json_object_get(doc, "blocked"));
     u->logins_count = json_integer_value(json_object_get(doc, "logins_count"));
     u->last_login = str_field(ctx, doc, "last_login");
+    u->tokens_valid_after = json_integer_value(json_object_get(doc, "tokens_valid_after"));
     if (u->connection == NULL || u->email == NULL || u->username == NULL ||
         u->phone_number == NULL || u->name == NULL || u->given_name == NULL ||
         u->family_name == NULL || u->nickname == NULL || u->picture == NULL ||

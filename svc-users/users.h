@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bus/bus.h"
 #include "config/config.h"
@@ -100,6 +101,7 @@ char *users_lower(const char *s);
 
 #define USERS_COLL_USERS "users"
 #define USERS_COLL_ATTEMPTS "login_attempts"
+#define USERS_COLL_TICKETS "tickets"
 #define USERS_ID_HEX 24
 #define USERS_BLOCK_SECONDS (30 * 24 * 3600)
 
@@ -119,22 +121,89 @@ tg_err users_store_find_by_username(store *st, const char *connection, const cha
 tg_err users_store_get(store *st, const char *id, json_t **out);
 /* Records a successful login: logins_count + 1, last_login, and new_hash when not NULL. */
 tg_err users_store_record_login(store *st, const json_t *user, const char *new_hash);
-/* Brute-force counters keyed by (connection, lower(identifier), ip). */
+/* Brute-force counters keyed by (connection, lower(identifier), ip). *last_ms gets the time
+ * (epoch ms) of the counter's latest failure, 0 when there is no counter. */
 tg_err users_store_attempts_get(store *st, const char *connection, const char *identifier,
-                                const char *ip, int64_t *count);
+                                const char *ip, int64_t *count, int64_t *last_ms);
 tg_err users_store_attempts_fail(store *st, const char *connection, const char *identifier,
                                  const char *ip);
 tg_err users_store_attempts_clear(store *st, const char *connection, const char *identifier,
                                   const char *ip);
 
+/* Sets a new password after a reset: password_hash = new_hash, new_hash appended to
+ * password_history (kept to the last history_size, or emptied when 0), tokens_valid_after =
+ * now (s) so svc-token voids tokens issued before it, and attempts_reset_at = now (ms), which
+ * lifts every brute-force block of the user (verify.c ignores counters whose latest failure is
+ * not later). user is borrowed. */
+tg_err users_store_set_password(store *st, const json_t *user, const char *new_hash,
+                                int64_t history_size);
+
+/* ---- password-reset tickets (ticket.c) ---------------------------------------------------- */
+
+/* Lifetime of a reset link. security.md #124 requires at most 30 minutes (Auth0's default
+ * would be 5 days). */
+#define USERS_TICKET_SECONDS 1800
+#define USERS_TICKET_BYTES 32 /* random bytes behind a ticket and a CSRF token */
+#define USERS_TICKET_MAX 128  /* longest ticket text accepted from a client */
+
+/* Makes a ticket for the user (24-hex id) on connection and stores only its SHA-256 hex as
+ * _id in `tickets` {user_id, connection, purpose "reset", csrf, expires_at}. *ticket_out is
+ * the base64url ticket for the link, freed with tg_free_secret_str(). */
+tg_err users_ticket_issue(store *st, const char *user_id, const char *connection,
+                          int64_t lifetime_s, char **ticket_out);
+/* The live, unused reset ticket document for ticket text (borrowed). TG_ENOTFOUND for
+ * anything else (malformed, unknown, expired, used). *out a new reference. */
+tg_err users_ticket_find(store *st, const char *ticket, json_t **out);
+/* Takes the ticket exactly once (store_consume with consumer, the bus request id).
+ * TG_ECONSUMED when another request took it, TG_ENOTFOUND as for users_ticket_find. */
+tg_err users_ticket_consume(store *st, const char *ticket, const char *consumer);
+
+/* ---- mail (mail.c) ------------------------------------------------------------------------ */
+
+typedef struct users_mailer users_mailer;
+
+/* Starts the background sender. Mail goes by SMTP when cfg->email.enabled, else as .eml files
+ * into outbox_dir (created when missing). cfg, st and outbox_dir are borrowed and must outlive
+ * the mailer. *out freed with users_mailer_free(), which sends what is queued, then stops. */
+tg_err users_mailer_new(const config *cfg, store *st, const char *outbox_dir, int64_t ticket_s,
+                        users_mailer **out);
+void users_mailer_free(users_mailer *m); /* NULL is fine */
+/* Queues a reset email: the sender thread issues the ticket and sends the link
+ * issuer + "u/reset-password?ticket=...". user_id NULL (unknown user) queues a job that does
+ * nothing, so both cases cost the request the same. Strings are copied. TG_ETOOBIG when the
+ * queue is full, TG_ECLOSED while stopping. */
+tg_err users_mailer_enqueue_reset(users_mailer *m, const char *user_id, const char *email,
+                                  const char *connection, const char *issuer);
+/* The RFC 5322 text of a reset email (CRLF line ends). Strings borrowed; TG_EINVAL when an
+ * address holds a control character. *out freed with tg_free_secret_str(). */
+tg_err users_mail_compose_reset(const char *from, const char *to, const char *friendly_name,
+                                const char *link, char **out);
+
+/* ---- the reset page (reset_page.c) -------------------------------------------------------- */
+
+/* Writes s to f with & < > " ' as HTML entities. */
+void users_html_put(FILE *f, const char *s);
+/* Copies the value of cookie `name` from a Cookie header into out. false when absent or
+ * longer than outlen - 1. */
+bool users_cookie_get(const char *header, const char *name, char *out, size_t outlen);
+/* The double-submit check: the tg_csrf cookie and the form token both equal expected
+ * (constant time). */
+bool users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);
+/* The reset form page. error (may be NULL) is shown above the form. All text is escaped.
+ * Heap string, free(); NULL on allocation failure. */
+char *users_reset_form_html(const char *friendly_name, const char *email, const char *ticket,
+                            const char *csrf, const char *error, const char *const *details,
+                            size_t n_details);
+
 /* ---- the runtime ------------------------------------------------------------------------ */
 
 /* The one runtime object, made in main and passed to handlers as the bus app pointer.
- * Immutable after start (the hasher is internally synchronised). */
+ * Immutable after start (the hasher and the mailer are internally synchronised). */
 typedef struct users_app {
     const config *cfg;
     store *st;
     users_hasher *hasher;
+    users_mailer *mailer;
 } users_app;
 
 /* Connection lookups (connection.c). Borrowed pointers into cfg, or NULL / false. */
@@ -150,6 +219,10 @@ tg_err users_on_signup(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
 tg_err users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *req,
                                 ProtobufCMessage *reply);
 tg_err users_on_get_user(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err users_on_change_password(bus_ctx *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage *reply);
+tg_err users_on_reset_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err users_on_reset_submit(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 extern const bus_method users_methods[];
 extern const size_t users_n_methods;

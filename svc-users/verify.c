@@ -6,7 +6,8 @@
  *   400 invalid_request "the connection was not found" / "the connection was disabled"
  *       (unknown connection / not enabled for the client — Auth0's ROPG wordings)
  *   429 too_many_attempts (brute-force block for this identifier from this IP; the password
- *       is not checked)
+ *       is not checked). A password reset lifts it: counters whose last failure is not later
+ *       than the user's attempts_reset_at are deleted here (store_users.c).
  *   403 invalid_grant "Wrong email or password." (unknown user or wrong password; an unknown
  *       user is verified against a dummy hash so both cost the same)
  *   401 unauthorized "user is blocked" (only after the right password, so it reveals nothing)
@@ -42,6 +43,16 @@ find_user(const users_app *app, const config_connection *conn, const char *ident
     return TG_ENOTFOUND;
 }
 
+/* Whether a password reset since the counter's last failure lifted the block
+ * (users_store_set_password). */
+static bool
+counter_is_stale(const json_t *user, int64_t last_ms)
+{
+    json_int_t reset_ms = json_integer_value(json_object_get(user, "attempts_reset_at"));
+
+    return user != NULL && reset_ms > 0 && last_ms <= reset_ms;
+}
+
 static tg_err
 wrong_password(bus_ctx *ctx, const users_app *app, const config_connection *conn,
                const Tollgate__Users__VerifyPasswordRequest *req, bool protect)
@@ -64,7 +75,7 @@ users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
     Tollgate__Users__User *u = NULL;
     json_t *user = NULL;
     char *new_hash = NULL;
-    int64_t attempts = 0;
+    int64_t attempts = 0, last_ms = 0;
     bool protect;
     tg_err err;
 
@@ -85,8 +96,17 @@ users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
         int64_t max = tenant->brute_force_max_attempts > 0 ? tenant->brute_force_max_attempts
                                                            : DEFAULT_MAX_ATTEMPTS;
         if ((err = users_store_attempts_get(app->st, conn->name, req->username, req->client_ip,
-                                            &attempts)) != TG_OK)
+                                            &attempts, &last_ms)) != TG_OK)
             return err; /* fail closed: no password check without the counter */
+        if (attempts > 0 && req->username[0] != '\0' &&
+            find_user(app, conn, req->username, &user) == TG_OK &&
+            counter_is_stale(user, last_ms)) {
+            (void)users_store_attempts_clear(app->st, conn->name, req->username,
+                                             req->client_ip);
+            attempts = 0;
+        }
+        json_decref(user);
+        user = NULL;
         if (attempts >= max)
             return fail(ctx, TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS, "too_many_attempts",
                         TOO_MANY_ATTEMPTS);

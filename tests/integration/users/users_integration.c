@@ -1,7 +1,9 @@
 /*
  * svc-users' handlers over the real bus and a real SQLite store, without HTTP: signup and each
  * of its refusals, duplicates, VerifyPassword (right, wrong, unknown user, blocked, brute
- * force) and GetUser.
+ * force) and GetUser; the password-reset journey: ChangePassword's identical answers, the
+ * mail in the outbox, the page, CSRF, the policy and history refusals, success, single use,
+ * the lifted brute-force block and tokens_valid_after.
  *
  * The database connections are set on the loaded config here rather than written in the
  * tenant YAML, so the test does not depend on how far lib/config's connection parsing is.
@@ -13,7 +15,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -50,6 +54,7 @@ static config_connection connections[] = {
 typedef struct fixture {
     char url[64];
     char db[256];
+    char outbox[256];
     config *cfg;
     config_connection *saved;
     size_t n_saved;
@@ -59,6 +64,23 @@ typedef struct fixture {
 } fixture;
 
 static fixture fx;
+
+static void
+clear_outbox(void)
+{
+    DIR *d = opendir(fx.outbox);
+    struct dirent *e;
+    char path[600];
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", fx.outbox, e->d_name);
+        unlink(path);
+    }
+    if (d != NULL)
+        closedir(d);
+}
 
 static int
 setup(void **state)
@@ -71,6 +93,7 @@ setup(void **state)
 
     snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", 40000 + (getpid() + 7) % 20000);
     snprintf(fx.db, sizeof(fx.db), "sqlite:%s/users-int-%d.db", tmp ? tmp : "/tmp", getpid());
+    snprintf(fx.outbox, sizeof(fx.outbox), "%s/outbox-%d", tmp ? tmp : "/tmp", getpid());
     assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
                                       "master-key-for-tests-0123456789", &fx.cfg, errbuf,
                                       sizeof(errbuf)),
@@ -88,6 +111,7 @@ setup(void **state)
     assert_int_equal(store_open(fx.db, "users", &fx.app.st), TG_OK);
     assert_int_equal(users_store_ensure(fx.app.st), TG_OK);
     fx.app.cfg = fx.cfg;
+    assert_int_equal(users_mailer_new(fx.cfg, fx.app.st, fx.outbox, 60, &fx.app.mailer), TG_OK);
     assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
     bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
                          .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
@@ -102,12 +126,15 @@ teardown(void **state)
     (void)state;
     bus_server_close(fx.srv);
     bus_client_close(fx.client);
+    users_mailer_free(fx.app.mailer);
     store_close(fx.app.st);
     users_hasher_free(fx.app.hasher);
     fx.cfg->connections = fx.saved;
     fx.cfg->n_connections = fx.n_saved;
     config_free(fx.cfg);
     unlink(fx.db + strlen("sqlite:"));
+    clear_outbox();
+    rmdir(fx.outbox);
     return 0;
 }
 
@@ -553,6 +580,327 @@ test_get_user(void **state)
     json_decref(body);
 }
 
+
+/* ---- password reset -------------------------------------------------------------------- */
+
+typedef struct page {
+    int status;
+    char *body;
+    char *csp, *xfo, *cookie;
+} page;
+
+static void
+page_fini(page *p)
+{
+    free(p->body);
+    free(p->csp);
+    free(p->xfo);
+    free(p->cookie);
+    memset(p, 0, sizeof(*p));
+}
+
+static void
+page_from(const Tollgate__Web__Directive *d, page *p)
+{
+    memset(p, 0, sizeof(*p));
+    assert_non_null(d);
+    assert_string_equal(d->content_type, "text/html; charset=utf-8");
+    p->status = d->status;
+    p->body = strndup((const char *)d->body.data, d->body.len);
+    for (size_t i = 0; i < d->n_headers; i++) {
+        if (strcmp(d->headers[i]->name, "Content-Security-Policy") == 0)
+            p->csp = strdup(d->headers[i]->value);
+        else if (strcmp(d->headers[i]->name, "X-Frame-Options") == 0)
+            p->xfo = strdup(d->headers[i]->value);
+        else if (strcmp(d->headers[i]->name, "Set-Cookie") == 0)
+            p->cookie = strdup(d->headers[i]->value);
+    }
+}
+
+/* users.ChangePassword; returns the directive's body (caller frees) or NULL with *res set. */
+static char *
+change_password(const char *email, const char *connection, int *status, bus_result **res)
+{
+    Tollgate__Users__ChangePasswordRequest req = TOLLGATE__USERS__CHANGE_PASSWORD_REQUEST__INIT;
+    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
+    bus_call_opts o = {.method = "users.ChangePassword", .issuer = "https://id.example.test/",
+                       .deadline_ms = tg_now_ms() + 5000};
+    Tollgate__Users__ChangePasswordReply *reply;
+    char *body;
+
+    req.web = &web;
+    req.client_id = "web-id";
+    req.email = (char *)email;
+    req.connection = (char *)connection;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, res), TG_OK);
+    if ((*res)->error != NULL)
+        return NULL;
+    reply = tollgate__users__change_password_reply__unpack(NULL, (*res)->payload.len,
+                                                           (*res)->payload.data);
+    assert_non_null(reply);
+    assert_non_null(reply->http);
+    assert_string_equal(reply->http->content_type, "text/html; charset=utf-8");
+    assert_int_equal(reply->http->n_headers, 0);
+    *status = reply->http->status;
+    body = strndup((const char *)reply->http->body.data, reply->http->body.len);
+    tollgate__users__change_password_reply__free_unpacked(reply, NULL);
+    bus_result_free(*res);
+    *res = NULL;
+    return body;
+}
+
+#define SENT "We've just sent you an email to reset your password."
+
+/* Waits for the one mail in the outbox and returns its text (caller frees), then empties it. */
+static char *
+wait_for_mail(void)
+{
+    for (int i = 0; i < 200; i++) {
+        DIR *d = opendir(fx.outbox);
+        struct dirent *e;
+        char path[600], *text = NULL;
+
+        while (d != NULL && text == NULL && (e = readdir(d)) != NULL) {
+            FILE *f;
+            long n;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", fx.outbox, e->d_name);
+            assert_non_null(f = fopen(path, "rb"));
+            fseek(f, 0, SEEK_END);
+            n = ftell(f);
+            rewind(f);
+            text = calloc(1, (size_t)n + 1);
+            assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+            fclose(f);
+        }
+        if (d != NULL)
+            closedir(d);
+        if (text != NULL) {
+            clear_outbox();
+            return text;
+        }
+        usleep(25 * 1000);
+    }
+    fail_msg("no mail in %s", fx.outbox);
+    return NULL;
+}
+
+static int
+outbox_count(void)
+{
+    DIR *d = opendir(fx.outbox);
+    struct dirent *e;
+    int n = 0;
+
+    while (d != NULL && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+static void
+test_change_password_same_answer(void **state)
+{
+    bus_result *res = NULL;
+    int s1 = 0, s2 = 0;
+    json_t *body = signup_ok(&(signup_args){.email = "known@example.com",
+                                            .password = "Sesame-Open-7"});
+    char *known, *unknown;
+    (void)state;
+
+    json_decref(body);
+    clear_outbox();
+    known = change_password("Known@Example.com", "Username-Password-Authentication", &s1, &res);
+    unknown = change_password("nobody-here@example.com", "Username-Password-Authentication", &s2,
+                              &res);
+    assert_int_equal(s1, 200);
+    assert_int_equal(s2, 200);
+    assert_string_equal(known, SENT);
+    assert_string_equal(unknown, SENT);
+    free(known);
+    free(unknown);
+    free(wait_for_mail()); /* the known user's */
+    usleep(200 * 1000);
+    assert_int_equal(outbox_count(), 0); /* nothing for the unknown one */
+
+    /* refusals: dbconnections shape, 400 */
+    static const struct {
+        const char *email, *connection, *text;
+    } bad[] = {
+        {"", "Username-Password-Authentication", "Missing required parameter: email"},
+        {"a@example.com", "", "Missing required parameter: connection"},
+        {"a@example.com", "Nope", "the connection was not found"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_null(change_password(bad[i].email, bad[i].connection, &s1, &res));
+        assert_int_equal(res->error->error_class, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST);
+        assert_int_equal(res->error->shape, TOLLGATE__BUS__ERROR_SHAPE__SHAPE_DBCONN);
+        assert_string_equal(res->error->name, "BadRequestError");
+        assert_string_equal(res->error->error_description, bad[i].text);
+        bus_result_free(res);
+    }
+}
+
+static void
+reset_page(const char *ticket, page *p)
+{
+    Tollgate__Users__ResetPageRequest req = TOLLGATE__USERS__RESET_PAGE_REQUEST__INIT;
+    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
+    bus_call_opts o = {.method = "users.ResetPage", .deadline_ms = tg_now_ms() + 5000};
+    Tollgate__Users__ResetPageReply *reply;
+    bus_result *res = NULL;
+
+    req.web = &web;
+    req.ticket = (char *)ticket;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, &res), TG_OK);
+    assert_null(res->error);
+    reply = tollgate__users__reset_page_reply__unpack(NULL, res->payload.len, res->payload.data);
+    assert_non_null(reply);
+    page_from(reply->http, p);
+    tollgate__users__reset_page_reply__free_unpacked(reply, NULL);
+    bus_result_free(res);
+}
+
+static void
+reset_submit(const char *ticket, const char *cookie, const char *csrf, const char *pw,
+             const char *confirm, page *p)
+{
+    Tollgate__Users__ResetSubmitRequest req = TOLLGATE__USERS__RESET_SUBMIT_REQUEST__INIT;
+    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
+    bus_call_opts o = {.method = "users.ResetSubmit", .deadline_ms = tg_now_ms() + 5000};
+    Tollgate__Users__ResetPageReply *reply;
+    bus_result *res = NULL;
+
+    web.cookie = (char *)cookie;
+    req.web = &web;
+    req.ticket = (char *)ticket;
+    req.csrf_token = (char *)csrf;
+    req.new_password = (char *)pw;
+    req.confirm_new_password = (char *)confirm;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, &res), TG_OK);
+    if (res->error != NULL)
+        fail_msg("ResetSubmit failed: %s %s", res->error->error, res->error->error_description);
+    reply = tollgate__users__reset_page_reply__unpack(NULL, res->payload.len, res->payload.data);
+    assert_non_null(reply);
+    page_from(reply->http, p);
+    tollgate__users__reset_page_reply__free_unpacked(reply, NULL);
+    bus_result_free(res);
+}
+
+static void
+test_reset_journey(void **state)
+{
+    bus_result *res = NULL;
+    Tollgate__Users__VerifyPasswordReply *r;
+    json_t *body = signup_ok(&(signup_args){.email = "reset@example.com",
+                                            .password = "Sesame-Open-5", .name = "Rosalind"});
+    char *mail, *sent, ticket[160] = "", csrf[100] = "", cookie[160], *p, *q;
+    int status = 0;
+    page pg;
+    (void)state;
+    json_decref(body);
+
+    /* blocked from one address by failed logins */
+    for (int i = 0; i < 10; i++)
+        verify_refused("", "reset@example.com", "wrong", "7.7.7.7",
+                       TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                       "Wrong email or password.");
+    verify_refused("", "reset@example.com", "Sesame-Open-5", "7.7.7.7",
+                   TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS, "too_many_attempts", TOO_MANY);
+
+    clear_outbox();
+    sent = change_password("reset@example.com", "Username-Password-Authentication", &status,
+                           &res);
+    assert_string_equal(sent, SENT);
+    free(sent);
+    mail = wait_for_mail();
+    assert_non_null(strstr(mail, "To: reset@example.com\r\n"));
+    assert_non_null(strstr(mail, "Subject: Reset your password\r\n"));
+    assert_non_null(p = strstr(mail, "https://id.example.test/u/reset-password?ticket="));
+    p = strchr(p, '=') + 1;
+    q = strstr(p, "\r\n");
+    snprintf(ticket, sizeof(ticket), "%.*s", (int)(q - p), p);
+    free(mail);
+    assert_int_equal(strlen(ticket), 43);
+
+    /* the page: headers, cookie and hidden field carry the same token */
+    reset_page(ticket, &pg);
+    assert_int_equal(pg.status, 200);
+    assert_non_null(strstr(pg.csp, "frame-ancestors 'none'"));
+    assert_string_equal(pg.xfo, "DENY");
+    assert_non_null(pg.cookie);
+    assert_non_null(strstr(pg.cookie, "; Path=/u/reset-password; Secure; HttpOnly; "
+                                      "SameSite=Strict"));
+    assert_int_equal(sscanf(pg.cookie, "tg_csrf=%99[^;]", csrf), 1);
+    snprintf(cookie, sizeof(cookie), "other=1; tg_csrf=%s", csrf);
+    assert_non_null(strstr(pg.body, csrf));
+    assert_non_null(strstr(pg.body, "reset@example.com"));
+    page_fini(&pg);
+
+    reset_page("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &pg);
+    assert_int_equal(pg.status, 400);
+    assert_non_null(strstr(pg.body, "invalid or has expired"));
+    page_fini(&pg);
+
+    /* CSRF: the form token alone, the cookie alone, or a wrong one → 403 */
+    reset_submit(ticket, "", csrf, "Brand-New-Pass-6", "Brand-New-Pass-6", &pg);
+    assert_int_equal(pg.status, 403);
+    page_fini(&pg);
+    reset_submit(ticket, cookie, "forged", "Brand-New-Pass-6", "Brand-New-Pass-6", &pg);
+    assert_int_equal(pg.status, 403);
+    page_fini(&pg);
+
+    reset_submit(ticket, cookie, csrf, "Brand-New-Pass-6", "Brand-New-Pass-7", &pg);
+    assert_int_equal(pg.status, 400);
+    assert_non_null(strstr(pg.body, "The passwords do not match."));
+    page_fini(&pg);
+    reset_submit(ticket, cookie, csrf, "abc", "abc", &pg);
+    assert_int_equal(pg.status, 400);
+    assert_non_null(strstr(pg.body, "Password is too weak"));
+    assert_non_null(strstr(pg.body, "At least 8 characters in length"));
+    page_fini(&pg);
+    reset_submit(ticket, cookie, csrf, "Rosalind-99", "Rosalind-99", &pg);
+    assert_int_equal(pg.status, 400);
+    assert_non_null(strstr(pg.body, "based on user information"));
+    page_fini(&pg);
+    reset_submit(ticket, cookie, csrf, "Sesame-Open-5", "Sesame-Open-5", &pg);
+    assert_int_equal(pg.status, 400);
+    assert_non_null(strstr(pg.body, "Password has previously been used"));
+    page_fini(&pg);
+
+    reset_submit(ticket, cookie, csrf, "Brand-New-Pass-6", "Brand-New-Pass-6", &pg);
+    assert_int_equal(pg.status, 200);
+    assert_non_null(strstr(pg.body, "Your password has been changed."));
+    page_fini(&pg);
+
+    /* single use */
+    reset_submit(ticket, cookie, csrf, "Another-Pass-8", "Another-Pass-8", &pg);
+    assert_int_equal(pg.status, 400);
+    page_fini(&pg);
+    reset_page(ticket, &pg);
+    assert_int_equal(pg.status, 400);
+    page_fini(&pg);
+
+    /* the old password fails, the new one works, from the address that was blocked */
+    verify_refused("", "reset@example.com", "Sesame-Open-5", "8.8.8.8",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    r = verify("", "reset@example.com", "Brand-New-Pass-6", "7.7.7.7", &res);
+    assert_non_null(r);
+    assert_true(r->user->tokens_valid_after >= tg_now_s() - 60);
+    assert_true(r->user->tokens_valid_after <= tg_now_s());
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+    /* and the next failures count from zero again */
+    verify_refused("", "reset@example.com", "wrong", "7.7.7.7",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    r = verify("", "reset@example.com", "Brand-New-Pass-6", "7.7.7.7", &res);
+    assert_non_null(r);
+    tollgate__users__verify_password_reply__free_unpacked(r, NULL);
+}
+
 int
 main(void)
 {
@@ -562,6 +910,8 @@ main(void)
         cmocka_unit_test(test_signup_duplicate), cmocka_unit_test(test_verify),
         cmocka_unit_test(test_verify_blocked),   cmocka_unit_test(test_brute_force),
         cmocka_unit_test(test_get_user),
+        cmocka_unit_test(test_change_password_same_answer),
+        cmocka_unit_test(test_reset_journey),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
