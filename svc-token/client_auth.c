@@ -132,7 +132,7 @@ verify_with_credentials(const config_client *client, const jose_jws *jws)
 }
 
 static tg_err
-auth_assertion(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *req,
+auth_assertion(bus_ctx *ctx, const token_app *app, const token_client_creds *req,
                token_client_auth *out)
 {
     jose_jws *jws = NULL;
@@ -177,8 +177,8 @@ out:
 }
 
 tg_err
-token_client_authenticate(bus_ctx *ctx, const token_app *app,
-                          const Tollgate__Token__TokenRequest *req, token_client_auth *out)
+token_client_authenticate(bus_ctx *ctx, const token_app *app, const token_client_creds *req,
+                          token_client_auth *out)
 {
     const Tollgate__Web__Context *web = req->web;
     const char *client_id = req->client_id, *secret = req->client_secret, *method;

@@ -4,9 +4,11 @@
  * (users.VerifyPassword) and its Auth0 refusals go to the client unchanged; svc-token decides
  * scopes and audience and mints the tokens.
  *
- * Not here yet: refresh tokens (offline_access is dropped from the granted scope until the
- * refresh-token work lands, so the response never claims a grant it did not make), MFA,
- * organizations, and the tenant toggle "Trust Token Endpoint IP Header" (not modelled: the
+ * offline_access is granted (and a refresh token issued) only when the client has the
+ * refresh_token grant and the API, if any, allows offline access (§4.4, §21.2); otherwise it
+ * is dropped from the granted scope so the response never claims a grant it did not make.
+ *
+ * Not here yet: MFA, organizations, and the tenant toggle "Trust Token Endpoint IP Header" (not modelled: the
  * auth0-forwarded-for header is trusted for every confidential client that authenticated).
  */
 #include <string.h>
@@ -46,7 +48,8 @@ api_has_scope(const config_resource_server *api, const char *s)
     return false;
 }
 
-/* Granted scope (arena; "" when nothing): requested OIDC scopes, plus requested ∩ API scopes,
+/* Granted scope (arena; "" when nothing): requested OIDC scopes and offline_access (which the
+ * caller drops again when no refresh token may be issued), plus requested ∩ API scopes,
  * or every API scope when no API scope was requested ("implied trust", §21.2). Words that are
  * neither are dropped, as Auth0 does. */
 static tg_err
@@ -70,7 +73,8 @@ granted_scope(bus_ctx *ctx, const config_resource_server *api, const char *reque
         word[len] = '\0';
         if (api_has_scope(api, word))
             api_requested = true;
-        if (is_oidc_scope(word) || api_has_scope(api, word))
+        if (is_oidc_scope(word) || api_has_scope(api, word) ||
+            strcmp(word, "offline_access") == 0)
             result = token_scope_append(ctx, result, word);
         p += len;
         p += strspn(p, " ");
@@ -139,61 +143,62 @@ verify_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__Token
     return err;
 }
 
-/* The JWT access token for api (§4.3): aud is [api, <issuer>userinfo] when openid was granted. */
+/* Drops offline_access from *scope (arena) when no refresh token may be issued. */
 static tg_err
-api_access_token(bus_ctx *ctx, const token_app *app, const config_resource_server *api,
-                 const config_client *client, const char *sub, const char *scope, char **out)
+settle_offline_access(bus_ctx *ctx, const config_client *client,
+                      const config_resource_server *api, char **scope)
 {
-    char userinfo[512];
-    int64_t now = tg_now_s();
-    json_t *claims, *aud;
-    tg_err err;
+    char *kept = bus_ctx_strdup(ctx, ""), word[256];
 
-    snprintf(userinfo, sizeof(userinfo), "%suserinfo", bus_ctx_issuer(ctx));
-    aud = token_scope_has(scope, "openid") ? json_pack("[s, s]", api->identifier, userinfo)
-                                           : json_string(api->identifier);
-    claims = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "iss", bus_ctx_issuer(ctx), "sub", sub,
-                       "aud", aud, "iat", (json_int_t)now, "exp",
-                       (json_int_t)(now + api->token_lifetime), "azp", client->client_id);
-    if (claims == NULL)
+    if (!token_scope_has(*scope, "offline_access") || token_refresh_allowed(client, api, *scope))
+        return TG_OK;
+    for (const char *p = *scope; *p != '\0' && kept != NULL;) {
+        size_t len = strcspn(p, " ");
+        if (len < sizeof(word)) { /* granted_scope() bounded every word already */
+            memcpy(word, p, len);
+            word[len] = '\0';
+            if (strcmp(word, "offline_access") != 0)
+                kept = token_scope_append(ctx, kept, word);
+        }
+        p += len;
+        p += strspn(p, " ");
+    }
+    if (kept == NULL)
         return TG_ENOMEM;
-    if (scope[0] != '\0')
-        json_object_set_new(claims, "scope", json_string(scope));
-    json_object_set_new(claims, "gty", json_string("password"));
-    err = token_sign_for_api(app, api, claims, out);
-    json_decref(claims);
-    return err;
+    *scope = kept;
+    return TG_OK;
 }
 
+/* Access and ID tokens, plus a refresh token of a new family when offline_access stands in
+ * the granted scope (authorization_code will issue through here as well). */
 static tg_err
-issue_tokens(bus_ctx *ctx, const token_app *app, const config_resource_server *api,
-             const config_client *client, const Tollgate__Users__User *user, const char *scope,
-             Tollgate__Token__TokenReply *reply)
+issue_with_refresh(bus_ctx *ctx, const token_app *app, const config_resource_server *api,
+                   const config_client *client, const Tollgate__Users__User *user, char *scope,
+                   Tollgate__Token__TokenReply *reply)
 {
-    char *access = NULL, *id_token = NULL;
+    const config_refresh_token *rc = &client->refresh_token;
+    token_issue_req ir = {.api = api, .client = client, .user = user, .gty = "password"};
+    char *family = NULL, *rt = NULL;
     tg_err err;
 
-    if (api != NULL)
-        err = api_access_token(ctx, app, api, client, user->user_id, scope, &access);
-    else
-        err = token_userinfo_token_issue(app, user->user_id, client->client_id, scope, &access);
-    if (err == TG_OK && token_scope_has(scope, "openid"))
-        err = token_id_token_sign(app, client, bus_ctx_issuer(ctx), user, scope, &id_token);
-    if (err != TG_OK)
-        goto out;
-    reply->access_token = bus_ctx_strdup(ctx, access);
-    reply->id_token = bus_ctx_strdup(ctx, id_token != NULL ? id_token : "");
-    if (reply->access_token == NULL || reply->id_token == NULL) {
-        err = TG_ENOMEM;
-        goto out;
+    if ((err = settle_offline_access(ctx, client, api, &scope)) != TG_OK)
+        return err;
+    ir.scope = scope;
+    if (token_scope_has(scope, "offline_access")) {
+        int64_t family_exp = rc->infinite_token_lifetime ? 0 : tg_now_s() + rc->token_lifetime;
+
+        if ((err = token_refresh_family_new(ctx, app, client, user->user_id, &family)) != TG_OK)
+            return err;
+        err = token_refresh_issue(ctx, app, client, family, family_exp, user->user_id,
+                                  api != NULL ? api->identifier : "", scope, &rt, NULL);
+        if (err != TG_OK)
+            return err;
+        ir.family_id = family;
     }
-    reply->token_type = "Bearer";
-    reply->expires_in = api != NULL ? api->token_lifetime : TOKEN_USERINFO_LIFETIME;
-    reply->scope = (char *)scope;
-out:
-    tg_free_secret_str(access);
-    tg_free_secret_str(id_token);
-    return err;
+    if ((err = token_issue_user_tokens(ctx, app, &ir, reply)) != TG_OK)
+        return err;
+    reply->refresh_token = rt != NULL ? rt : "";
+    return TG_OK;
 }
 
 tg_err
@@ -217,7 +222,7 @@ token_grant_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__
         return err;
     if ((err = verify_password(ctx, app, req, auth, &vp)) != TG_OK)
         return err;
-    err = issue_tokens(ctx, app, api, auth->client, vp->user, scope, reply);
+    err = issue_with_refresh(ctx, app, api, auth->client, vp->user, scope, reply);
     if (err == TG_OK)
         LOG_INFO("%s tokens issued client_id=%s user_id=%s audience=%s", req->grant_type,
                  auth->client->client_id, vp->user->user_id, api ? api->identifier : "-");

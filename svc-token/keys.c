@@ -134,7 +134,9 @@ token_store_ensure(store *st)
 
     if ((err = store_collection_ensure(st, TOKEN_COLL_KEYS, NULL)) != TG_OK)
         return err;
-    if ((err = store_collection_ensure(st, TOKEN_COLL_USERINFO, NULL)) != TG_OK)
+    if ((err = store_collection_ensure(st, TOKEN_COLL_USERINFO, NULL)) != TG_OK ||
+        (err = store_collection_ensure(st, TOKEN_COLL_REFRESH, NULL)) != TG_OK ||
+        (err = store_collection_ensure(st, TOKEN_COLL_FAMILIES, NULL)) != TG_OK)
         return err;
     return store_collection_ensure(st, TOKEN_COLL_JTI, NULL);
 }

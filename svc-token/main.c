@@ -143,6 +143,8 @@ serve_until_signal(store *st, const sigset_t *sigs)
         if (sig < 0 && errno == EAGAIN) {
             store_purge_expired(st, TOKEN_COLL_JTI, NULL);
             store_purge_expired(st, TOKEN_COLL_USERINFO, NULL);
+            store_purge_expired(st, TOKEN_COLL_REFRESH, NULL);
+            store_purge_expired(st, TOKEN_COLL_FAMILIES, NULL);
         }
     }
 }

@@ -10,5 +10,7 @@ const bus_method token_methods[] = {
      &tollgate__token__open_id_configuration__descriptor, token_on_discovery},
     {"token.Userinfo", &tollgate__token__empty__descriptor,
      &tollgate__token__userinfo_reply__descriptor, token_on_userinfo},
+    {"token.Revoke", &tollgate__token__revoke_request__descriptor,
+     &tollgate__token__revoke_reply__descriptor, token_on_revoke},
 };
 const size_t token_n_methods = sizeof(token_methods) / sizeof(token_methods[0]);

@@ -40,6 +40,8 @@ const jose_key *token_keys_get(const token_keys *keys, jose_alg alg);
 #define TOKEN_COLL_KEYS "signing_keys"
 #define TOKEN_COLL_JTI "client_assertion_jti"
 #define TOKEN_COLL_USERINFO "userinfo_tokens"
+#define TOKEN_COLL_REFRESH "refresh_tokens"
+#define TOKEN_COLL_FAMILIES "refresh_families"
 tg_err token_store_ensure(store *st);
 
 /* The authenticated caller of the token endpoint. */
@@ -48,11 +50,20 @@ typedef struct token_client_auth {
     const char *method; /* "client_secret_post", "client_secret_basic", "private_key_jwt", "none" */
 } token_client_auth;
 
-/* Authenticates the client of req as its token_endpoint_auth_method demands. On refusal fills
- * ctx's error (401 access_denied "Unauthorized" or 400 invalid_request) and returns TG_EDENIED. */
+/* The client-authentication fields every endpoint that authenticates clients carries (token,
+ * revoke). All borrowed; strings are "" when absent, web is never NULL for a gateway call. */
+typedef struct token_client_creds {
+    const Tollgate__Web__Context *web;
+    const char *client_id;
+    const char *client_secret;
+    const char *client_assertion;
+    const char *client_assertion_type;
+} token_client_creds;
+
+/* Authenticates the client as its token_endpoint_auth_method demands. On refusal fills ctx's
+ * error (401 access_denied "Unauthorized" or 400 invalid_request) and returns TG_EDENIED. */
 tg_err token_client_authenticate(bus_ctx *ctx, const token_app *app,
-                                 const Tollgate__Token__TokenRequest *req,
-                                 token_client_auth *out);
+                                 const token_client_creds *creds, token_client_auth *out);
 
 /* Whether the client may use grant_type (its grant_types, or Auth0's defaults by app_type). */
 bool token_client_allows_grant(const config_client *client, const char *grant_type);
@@ -66,6 +77,51 @@ tg_err token_grant_client_credentials(bus_ctx *ctx, const token_app *app,
 tg_err token_grant_password(bus_ctx *ctx, const token_app *app,
                             const Tollgate__Token__TokenRequest *req,
                             const token_client_auth *auth, Tollgate__Token__TokenReply *reply);
+
+tg_err token_grant_refresh(bus_ctx *ctx, const token_app *app,
+                           const Tollgate__Token__TokenRequest *req,
+                           const token_client_auth *auth, Tollgate__Token__TokenReply *reply);
+
+/* ---- user-token issuance (issue.c), shared by every grant that acts for a user ---- */
+/* What a grant decided; everything borrowed. family_id: the refresh-token family the tokens
+ * come from ("" or NULL: none). gty: the access token's gty claim, NULL for none. */
+typedef struct token_issue_req {
+    const config_resource_server *api; /* NULL: opaque /userinfo token */
+    const config_client *client;
+    const Tollgate__Users__User *user;
+    const char *scope;
+    const char *family_id;
+    const char *gty;
+} token_issue_req;
+/* Fills reply's access_token, id_token (when openid), token_type, expires_in and scope (arena
+ * copies). The refresh token is the caller's business. */
+tg_err token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
+                               Tollgate__Token__TokenReply *reply);
+
+/* ---- refresh tokens (store_refresh.c; contract.md §4.4, §21.1) ----
+ * Tokens are "v1." + base64url(32 random bytes); the store keeps only the hex SHA-256 as _id
+ * of TOKEN_COLL_REFRESH, with {family_id, client_id, user_id, audience, scope, issued_at,
+ * family_expires_at?, expires_at?, rotating}. A family {_id, revoked, client_id, user_id,
+ * expires_at?} groups a token and all its rotated successors; revoking it voids them all. */
+#define TOKEN_RT_ERROR "Unknown or invalid refresh token."
+/* Whether this grant may hand out a refresh token (offline_access in the granted scope, the
+ * client has the refresh_token grant, and the API, if any, allows offline access). */
+bool token_refresh_allowed(const config_client *client, const config_resource_server *api,
+                           const char *scope);
+/* Starts a new family for client and user; *family_id is an arena copy. */
+tg_err token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config_client *client,
+                                const char *user_id, char **family_id);
+/* Mints a token of family (family_expires_at: 0 = never). *out is an arena string (wiped by
+ * nobody: it lives only as long as the request) and *id_out (may be NULL) its hex id. */
+tg_err token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *client,
+                           const char *family_id, int64_t family_expires_at, const char *user_id,
+                           const char *audience, const char *scope, char **out, char **id_out);
+/* The hex SHA-256 id of a token (userinfo and refresh tokens). */
+tg_err token_hash_id(const char *token, char id[65]);
+/* Marks family revoked. TG_ENOTFOUND when it does not exist (any more). */
+tg_err token_refresh_family_revoke(const token_app *app, const char *family_id);
+/* Whether family exists and is not revoked. */
+bool token_refresh_family_is_live(const token_app *app, const char *family_id);
 
 /* ---- svc-users client (users_client.c) ----
  * Calls method on svc-users with ctx's request id, issuer and deadline. On success *out is
@@ -101,11 +157,13 @@ tg_err token_id_token_sign(const token_app *app, const config_client *client, co
                            const Tollgate__Users__User *user, const char *scope, char **out);
 
 /* ---- opaque /userinfo tokens (userinfo_token.c) ----
- * Stored only as the hex SHA-256 of the token, with {sub, client_id, scope, expires_at}. */
+ * Stored only as the hex SHA-256 of the token, with {sub, client_id, scope, iat, family_id?,
+ * expires_at}. */
 #define TOKEN_USERINFO_LIFETIME 86400
-/* Mints a token for sub; *out is a heap string the caller frees (tg_free_secret_str). */
+/* Mints a token for sub, tied to family_id (NULL or "": none) so revoking the family voids
+ * it; *out is a heap string the caller frees (tg_free_secret_str). */
 tg_err token_userinfo_token_issue(const token_app *app, const char *sub, const char *client_id,
-                                  const char *scope, char **out);
+                                  const char *scope, const char *family_id, char **out);
 /* Looks the token up; *out is the stored document (caller decrefs). TG_ENOTFOUND when unknown
  * or expired. */
 tg_err token_userinfo_token_find(const token_app *app, const char *token, json_t **out);
@@ -120,6 +178,7 @@ tg_err token_on_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
 tg_err token_on_jwks(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 extern const bus_method token_methods[];
 extern const size_t token_n_methods;

@@ -18,6 +18,7 @@ static const struct {
     {"client_credentials", token_grant_client_credentials},
     {"password", token_grant_password},
     {"http://auth0.com/oauth/grant-type/password-realm", token_grant_password},
+    {"refresh_token", token_grant_refresh},
 };
 
 tg_err
@@ -26,6 +27,10 @@ token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *rep
     const Tollgate__Token__TokenRequest *req = (const void *)reqm;
     Tollgate__Token__TokenReply *reply = (void *)replym;
     const token_app *app = bus_ctx_app(ctx);
+    token_client_creds creds = {.web = req->web, .client_id = req->client_id,
+                                .client_secret = req->client_secret,
+                                .client_assertion = req->client_assertion,
+                                .client_assertion_type = req->client_assertion_type};
     token_client_auth auth;
     char text[300];
     grant_fn fn = NULL;
@@ -42,7 +47,7 @@ token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *rep
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__NOT_IMPLEMENTED,
                             "unsupported_grant_type", text);
     }
-    if ((err = token_client_authenticate(ctx, app, req, &auth)) != TG_OK)
+    if ((err = token_client_authenticate(ctx, app, &creds, &auth)) != TG_OK)
         return err;
     if (!token_client_allows_grant(auth.client, req->grant_type) ||
         (strcmp(req->grant_type, "client_credentials") == 0 && strcmp(auth.method, "none") == 0)) {

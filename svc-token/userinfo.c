@@ -69,10 +69,11 @@ aud_has(const json_t *aud, const char *want)
     return false;
 }
 
-/* Checks a JWT access token; on success *sub and *scope are arena copies. Returns the reason
- * for refusal, or NULL. */
+/* Checks a JWT access token; on success *sub and *scope are arena copies and *iat its issue
+ * time. Returns the reason for refusal, or NULL. */
 static const char *
-check_jwt(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope)
+check_jwt(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope,
+          int64_t *iat)
 {
     const char *issuer = bus_ctx_issuer(ctx), *why = NULL;
     char userinfo[512];
@@ -104,21 +105,30 @@ check_jwt(bus_ctx *ctx, const token_app *app, const char *token, char **sub, cha
         const json_t *sc = json_object_get(p, "scope");
         *sub = bus_ctx_strdup(ctx, json_string_value(json_object_get(p, "sub")));
         *scope = bus_ctx_strdup(ctx, json_is_string(sc) ? json_string_value(sc) : "");
+        *iat = (int64_t)json_integer_value(json_object_get(p, "iat"));
     }
 out:
     jose_jws_free(jws);
     return why;
 }
 
-/* Checks an opaque userinfo token; same contract as check_jwt. */
+/* Checks an opaque userinfo token; same contract as check_jwt. A token minted with a refresh
+ * token dies with its family. */
 static const char *
-check_opaque(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope)
+check_opaque(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope,
+             int64_t *iat)
 {
     json_t *doc = NULL;
-    const char *s, *sc;
+    const char *s, *sc, *family;
 
     if (token_userinfo_token_find(app, token, &doc) != TG_OK)
         return "Invalid token"; /* unknown, or expired and so filtered by the store */
+    family = json_string_value(json_object_get(doc, "family_id"));
+    if (family != NULL && !token_refresh_family_is_live(app, family)) {
+        json_decref(doc);
+        return "Invalid token";
+    }
+    *iat = (int64_t)json_integer_value(json_object_get(doc, "iat"));
     s = json_string_value(json_object_get(doc, "sub"));
     sc = json_string_value(json_object_get(doc, "scope"));
     *sub = bus_ctx_strdup(ctx, s != NULL ? s : "");
@@ -165,14 +175,15 @@ token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *
     Tollgate__Users__GetUserReply *gu = NULL;
     const char *token, *why;
     char *sub = NULL, *scope = NULL;
+    int64_t iat = 0;
     tg_err err;
 
     if (req->web == NULL || req->web->authorization[0] == '\0')
         return unauthorized(ctx, NULL);
     if ((token = bearer_token(req->web->authorization)) == NULL)
         return unauthorized(ctx, "Invalid authorization header");
-    why = strchr(token, '.') != NULL ? check_jwt(ctx, app, token, &sub, &scope)
-                                     : check_opaque(ctx, app, token, &sub, &scope);
+    why = strchr(token, '.') != NULL ? check_jwt(ctx, app, token, &sub, &scope, &iat)
+                                     : check_opaque(ctx, app, token, &sub, &scope, &iat);
     if (why != NULL)
         return unauthorized(ctx, why);
     if (sub == NULL || scope == NULL)
@@ -191,6 +202,8 @@ token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *
     if (err != TG_OK)
         return err;
     if (gu->user == NULL)
+        err = unauthorized(ctx, "Invalid token");
+    else if (iat < gu->user->tokens_valid_after) /* e.g. issued before a password reset */
         err = unauthorized(ctx, "Invalid token");
     else
         err = answer(ctx, gu->user, scope, reply);

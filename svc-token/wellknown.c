@@ -97,13 +97,13 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     reply->token_endpoint = endpoint(ctx, "oauth/token");
     reply->jwks_uri = endpoint(ctx, ".well-known/jwks.json");
     reply->userinfo_endpoint = endpoint(ctx, "userinfo");
+    reply->revocation_endpoint = endpoint(ctx, "oauth/revoke");
     if (reply->issuer == NULL || reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
-        reply->userinfo_endpoint == NULL)
+        reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL)
         return TG_ENOMEM;
     LIST(grant_types_supported, "client_credentials", "password",
-         "http://auth0.com/oauth/grant-type/password-realm");
-    /* offline_access joins with refresh tokens. */
-    LIST(scopes_supported, "openid", "profile", "email", "phone");
+         "http://auth0.com/oauth/grant-type/password-realm", "refresh_token");
+    LIST(scopes_supported, "openid", "profile", "email", "phone", "offline_access");
     LIST(subject_types_supported, "public");
     LIST(id_token_signing_alg_values_supported, "RS256", "HS256");
     /* What claims.c, id_token.c and the access tokens emit. */

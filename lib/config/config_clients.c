@@ -16,7 +16,6 @@ static const struct {
     const char *key;
     const char *quiet;
 } client_unsupported[] = {
-    {"refresh_token", NULL},
     {"cross_origin_authentication", NULL},
     {"cross_origin_loc", NULL},
     {"initiate_login_uri", NULL},
@@ -280,6 +279,88 @@ load_jwt_configuration(config_ctx *c, const json_t *entry, config_client *cl)
     return TG_OK;
 }
 
+/* Absolute lifetime ceiling Auth0's Management API accepts (5 years). */
+#define RT_LIFETIME_MAX 157788000
+
+static tg_err
+rt_enum(config_ctx *c, const json_t *rt, const char *key, const char *yes, const char *no,
+        bool *out)
+{
+    char *v = NULL;
+    tg_err err;
+
+    if ((err = config_get_string(c, rt, key, &v)) != TG_OK)
+        return config_fail(c, "refresh_token", "%s: must be a string", key);
+    if (v != NULL) {
+        if (strcmp(v, yes) == 0)
+            *out = true;
+        else if (strcmp(v, no) == 0)
+            *out = false;
+        else
+            err = config_fail(c, "refresh_token", "%s: must be %s or %s", key, yes, no);
+    }
+    free(v);
+    return err;
+}
+
+static tg_err
+rt_int(config_ctx *c, const json_t *rt, const char *key, int64_t min, int64_t *inout)
+{
+    if (config_get_int(c, rt, key, *inout, min, RT_LIFETIME_MAX, inout) != TG_OK)
+        return config_fail(c, "refresh_token", "%s: must be an integer between %lld and %d", key,
+                           (long long)min, RT_LIFETIME_MAX);
+    return TG_OK;
+}
+
+static tg_err
+rt_bool(config_ctx *c, const json_t *rt, const char *key, bool dflt, bool *out)
+{
+    if (config_get_bool(c, rt, key, dflt, out) != TG_OK)
+        return config_fail(c, "refresh_token", "%s: must be true or false", key);
+    return TG_OK;
+}
+
+/* `refresh_token` (contract.md §21.1). Defaults are Auth0's for a client created without the
+ * object: non-rotating, non-expiring. */
+static tg_err
+load_refresh_token(config_ctx *c, const json_t *entry, config_client *cl)
+{
+    config_refresh_token *rt = &cl->refresh_token;
+    const json_t *o = NULL;
+    tg_err err;
+
+    rt->rotating = false;
+    rt->expiring = false;
+    rt->leeway = 0;
+    rt->token_lifetime = 2592000;
+    rt->idle_token_lifetime = 1296000;
+    if ((err = config_get_object(c, entry, "refresh_token", &o)) != TG_OK)
+        return err;
+    if (o != NULL && ((err = rt_enum(c, o, "rotation_type", "rotating", "non-rotating",
+                                     &rt->rotating)) != TG_OK ||
+                      (err = rt_enum(c, o, "expiration_type", "expiring", "non-expiring",
+                                     &rt->expiring)) != TG_OK))
+        return err;
+    if ((err = rt_int(c, o, "leeway", 0, &rt->leeway)) != TG_OK ||
+        (err = rt_int(c, o, "token_lifetime", 1, &rt->token_lifetime)) != TG_OK ||
+        (err = rt_int(c, o, "idle_token_lifetime", 1, &rt->idle_token_lifetime)) != TG_OK ||
+        (err = rt_bool(c, o, "infinite_token_lifetime", !rt->expiring,
+                       &rt->infinite_token_lifetime)) != TG_OK ||
+        (err = rt_bool(c, o, "infinite_idle_token_lifetime", !rt->expiring,
+                       &rt->infinite_idle_token_lifetime)) != TG_OK)
+        return err;
+    if (!rt->infinite_token_lifetime && !rt->infinite_idle_token_lifetime &&
+        rt->idle_token_lifetime > rt->token_lifetime)
+        return config_fail(c, "refresh_token.idle_token_lifetime",
+                           "must not exceed token_lifetime");
+    /* Auth0 makes SPAs rotate with expiry; a file that says otherwise still loads (it may be
+     * an old export), but the operator should know. */
+    if (strcmp(cl->app_type, "spa") == 0 && o != NULL && (!rt->rotating || !rt->expiring))
+        config_warn(c, "refresh_token",
+                    "Auth0 requires rotating, expiring refresh tokens for SPAs");
+    return TG_OK;
+}
+
 static tg_err
 default_grant_types(config_client *cl)
 {
@@ -375,7 +456,8 @@ load_client(config_ctx *c, const json_t *entry, size_t idx, config_client *cl)
         return config_fail(c, NULL, "out of memory");
     if ((err = load_auth_methods(c, entry, cl)) != TG_OK ||
         (err = load_auth_method(c, entry, cl)) != TG_OK ||
-        (err = load_jwt_configuration(c, entry, cl)) != TG_OK)
+        (err = load_jwt_configuration(c, entry, cl)) != TG_OK ||
+        (err = load_refresh_token(c, entry, cl)) != TG_OK)
         return err;
     {
         bool present = false;

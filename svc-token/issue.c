@@ -1,0 +1,69 @@
+/*
+ * The tokens a user grant hands out (contract.md §4.3, §4.5): an access token (a JWT for the
+ * audience's API, or an opaque /userinfo-only token when there is none) and an ID token when
+ * openid was granted. Every grant acting for a user (password, refresh_token, and later
+ * authorization_code) issues through here, so they never disagree on shape or claims.
+ */
+#include <string.h>
+
+#include "core/util.h"
+#include "token.h"
+
+/* The JWT access token for api (§4.3): aud is [api, <issuer>userinfo] when openid was granted. */
+static tg_err
+api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, char **out)
+{
+    const config_resource_server *api = ir->api;
+    char userinfo[512];
+    int64_t now = tg_now_s();
+    json_t *claims, *aud;
+    tg_err err;
+
+    snprintf(userinfo, sizeof(userinfo), "%suserinfo", bus_ctx_issuer(ctx));
+    aud = token_scope_has(ir->scope, "openid") ? json_pack("[s, s]", api->identifier, userinfo)
+                                               : json_string(api->identifier);
+    claims = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "iss", bus_ctx_issuer(ctx), "sub",
+                       ir->user->user_id, "aud", aud, "iat", (json_int_t)now, "exp",
+                       (json_int_t)(now + api->token_lifetime), "azp", ir->client->client_id);
+    if (claims == NULL)
+        return TG_ENOMEM;
+    if (ir->scope[0] != '\0')
+        json_object_set_new(claims, "scope", json_string(ir->scope));
+    if (ir->gty != NULL)
+        json_object_set_new(claims, "gty", json_string(ir->gty));
+    err = token_sign_for_api(app, api, claims, out);
+    json_decref(claims);
+    return err;
+}
+
+tg_err
+token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
+                        Tollgate__Token__TokenReply *reply)
+{
+    char *access = NULL, *id_token = NULL;
+    tg_err err;
+
+    if (ir->api != NULL)
+        err = api_access_token(ctx, app, ir, &access);
+    else
+        err = token_userinfo_token_issue(app, ir->user->user_id, ir->client->client_id,
+                                         ir->scope, ir->family_id, &access);
+    if (err == TG_OK && token_scope_has(ir->scope, "openid"))
+        err = token_id_token_sign(app, ir->client, bus_ctx_issuer(ctx), ir->user, ir->scope,
+                                  &id_token);
+    if (err != TG_OK)
+        goto out;
+    reply->access_token = bus_ctx_strdup(ctx, access);
+    reply->id_token = bus_ctx_strdup(ctx, id_token != NULL ? id_token : "");
+    reply->scope = bus_ctx_strdup(ctx, ir->scope);
+    if (reply->access_token == NULL || reply->id_token == NULL || reply->scope == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    reply->token_type = "Bearer";
+    reply->expires_in = ir->api != NULL ? ir->api->token_lifetime : TOKEN_USERINFO_LIFETIME;
+out:
+    tg_free_secret_str(access);
+    tg_free_secret_str(id_token);
+    return err;
+}

@@ -1,0 +1,151 @@
+/*
+ * Refresh tokens and their families in svc-token's store (contract.md §4.4, §21.1). Only the
+ * SHA-256 of a token is stored. A family is the unit of revocation: reuse detection, the
+ * /oauth/revoke endpoint and a user's tokens_valid_after all revoke whole families.
+ *
+ * Not modelled: Auth0's limit of 200 live refresh tokens per user and application (evicting
+ * the oldest needs a count/sort query lib/store does not offer); tokens simply expire.
+ */
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "token.h"
+
+#define RT_BYTES 32
+#define FAMILY_BYTES 16
+
+tg_err
+token_hash_id(const char *token, char id[65])
+{
+    unsigned char digest[32];
+    unsigned int len = 0;
+
+    if (EVP_Digest(token, strlen(token), digest, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        return TG_ECRYPTO;
+    tg_hex_encode(digest, sizeof(digest), id);
+    return TG_OK;
+}
+
+bool
+token_refresh_allowed(const config_client *client, const config_resource_server *api,
+                      const char *scope)
+{
+    return token_scope_has(scope, "offline_access") &&
+           token_client_allows_grant(client, "refresh_token") &&
+           (api == NULL || api->allow_offline_access);
+}
+
+tg_err
+token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config_client *client,
+                         const char *user_id, char **family_id)
+{
+    const config_refresh_token *rc = &client->refresh_token;
+    char *id = NULL;
+    json_t *doc = NULL;
+    tg_err err;
+
+    *family_id = NULL;
+    if ((err = tg_random_token(FAMILY_BYTES, &id)) != TG_OK)
+        return err;
+    doc = json_pack("{s:s, s:b, s:s, s:s}", "_id", id, "revoked", 0, "client_id",
+                    client->client_id, "user_id", user_id);
+    if (doc == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    /* The family record outlives every token of it, then goes with the purge. */
+    if (!rc->infinite_token_lifetime)
+        json_object_set_new(doc, "expires_at",
+                            json_integer((json_int_t)(tg_now_s() + rc->token_lifetime)));
+    if ((err = store_insert(app->st, TOKEN_COLL_FAMILIES, doc)) != TG_OK)
+        goto out;
+    if ((*family_id = bus_ctx_strdup(ctx, id)) == NULL)
+        err = TG_ENOMEM;
+out:
+    json_decref(doc);
+    free(id);
+    return err;
+}
+
+tg_err
+token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *client,
+                    const char *family_id, int64_t family_expires_at, const char *user_id,
+                    const char *audience, const char *scope, char **out, char **id_out)
+{
+    const config_refresh_token *rc = &client->refresh_token;
+    char id[65], *raw = NULL, *token = NULL;
+    int64_t now = tg_now_s(), expires = family_expires_at;
+    json_t *doc = NULL;
+    tg_err err;
+
+    *out = NULL;
+    if (id_out != NULL)
+        *id_out = NULL;
+    if ((err = tg_random_token(RT_BYTES, &raw)) != TG_OK)
+        return err;
+    token = bus_ctx_alloc(ctx, strlen(raw) + 4);
+    if (token == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    memcpy(token, "v1.", 3);
+    memcpy(token + 3, raw, strlen(raw) + 1);
+    if ((err = token_hash_id(token, id)) != TG_OK)
+        goto out;
+    if (!rc->infinite_idle_token_lifetime &&
+        (expires == 0 || now + rc->idle_token_lifetime < expires))
+        expires = now + rc->idle_token_lifetime;
+    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "_id", id, "family_id",
+                    family_id, "client_id", client->client_id, "user_id", user_id, "audience",
+                    audience, "scope", scope, "issued_at", (json_int_t)now, "rotating",
+                    rc->rotating);
+    if (doc == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    if (family_expires_at != 0)
+        json_object_set_new(doc, "family_expires_at", json_integer(family_expires_at));
+    if (expires != 0)
+        json_object_set_new(doc, "expires_at", json_integer(expires));
+    if ((err = store_insert(app->st, TOKEN_COLL_REFRESH, doc)) != TG_OK)
+        goto out;
+    if (id_out != NULL && (*id_out = bus_ctx_strdup(ctx, id)) == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    *out = token;
+out:
+    json_decref(doc);
+    tg_free_secret_str(raw);
+    return err;
+}
+
+tg_err
+token_refresh_family_revoke(const token_app *app, const char *family_id)
+{
+    json_t *set = json_pack("{s:b}", "revoked", 1);
+    tg_err err;
+
+    if (set == NULL)
+        return TG_ENOMEM;
+    err = store_update(app->st, TOKEN_COLL_FAMILIES, family_id, set);
+    json_decref(set);
+    if (err == TG_OK)
+        LOG_INFO("refresh-token family %.8s... revoked", family_id);
+    return err;
+}
+
+bool
+token_refresh_family_is_live(const token_app *app, const char *family_id)
+{
+    json_t *doc = NULL;
+    bool live;
+
+    if (store_get(app->st, TOKEN_COLL_FAMILIES, family_id, &doc) != TG_OK)
+        return false;
+    live = !json_is_true(json_object_get(doc, "revoked"));
+    json_decref(doc);
+    return live;
+}
