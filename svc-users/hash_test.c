@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "import.h"
 #include "users.h"
 
 /* bcrypt cost 4 of "correct horse" (libxcrypt; $2a$/$2b$/$2y$ agree for ASCII passwords). */
@@ -147,6 +148,111 @@ test_bad_params(void **state)
     assert_null(h);
 }
 
+/* ---- hashes imported from Auth0 (import.h). Vectors: Python hashlib for the digests and
+ * pbkdf2 (password "correct horse"), libargon2's reference CLI code for argon2, Auth0's docs for
+ * bcrypt ("hello", cost 10). */
+#define PW "correct horse"
+#define PBKDF2_256 "$pbkdf2-sha256$i=1000,l=32$MDEyMzQ1Njc4OWFiY2RlZg$" \
+                   "cBg8D2DungRB9k76szThf5ehfyBz991ay6PT8Srwk4M"
+#define PBKDF2_512 "$pbkdf2-sha512$i=1000,l=64$MDEyMzQ1Njc4OWFiY2RlZg$OM0FAoIqCVK1sWtxDiffVlBe" \
+                   "jtLa+ks4TP71JiecwuSZCG8iLbnlIEPOMoVX+i2B2wkSxjQ8CRGR9OkNGuIPMQ"
+#define ARGON2I "$argon2i$v=19$m=64,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$" \
+                "Z/f5HXchJUreVezozHfqmhnWE1tO5F47olNKb8N1VHE"
+#define ARGON2ID "$argon2id$v=19$m=128,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$" \
+                 "KeG8A9uYNO2MF8fP/WXIibSMPDPs2WE6WG5TQtHdAVE"
+#define AUTH0_BCRYPT "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K"
+
+static void
+check_imported(users_hasher *h, const char *hash, const char *pw)
+{
+    assert_true(users_hash_is_supported(hash));
+    assert_int_equal(users_hash_verify(h, hash, pw, strlen(pw)), TG_OK);
+    assert_int_equal(users_hash_verify(h, hash, "wrong", 5), TG_EDENIED);
+    assert_true(users_hash_needs_rehash(h, hash));
+}
+
+static void
+test_imported_kdfs(void **state)
+{
+    users_hasher *h = make(USERS_HASH_ARGON2ID);
+    (void)state;
+    check_imported(h, PBKDF2_256, PW);
+    check_imported(h, PBKDF2_512, PW);
+    check_imported(h, ARGON2I, PW);
+    check_imported(h, ARGON2ID, PW);
+    check_imported(h, AUTH0_BCRYPT, "hello");
+    /* over the ceilings, or malformed: never accepted, never a match */
+    assert_false(users_hash_is_supported("$pbkdf2-sha256$i=99999999,l=32$MDEy$cBg8"));
+    assert_false(users_hash_is_supported("$pbkdf2-md4$i=1000,l=16$MDEy$cBg8"));
+    assert_false(users_hash_is_supported("$pbkdf2-sha256$i=1000,l=31$MDEyMzQ1Njc4OWFiY2RlZg$"
+                                         "cBg8D2DungRB9k76szThf5ehfyBz991ay6PT8Srwk4M"));
+    assert_false(users_hash_is_supported("$argon2id$v=19$m=9999999,t=1,p=1$c2FsdA$KeG8"));
+    assert_false(users_hash_is_supported("$argon2d$v=19$m=64,t=1,p=1$c2FsdA$KeG8"));
+    assert_false(users_hash_is_supported("$2x$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1"));
+    assert_false(users_hash_is_supported("$2b$10$short"));
+    assert_false(users_hash_is_supported("$tg-md4$prefix$$AAAA"));
+    assert_false(users_hash_is_supported(""));
+    assert_int_equal(users_hash_verify(h, "$pbkdf2-sha256$i=0$x$y", PW, strlen(PW)), TG_EINVAL);
+    assert_int_equal(users_hash_verify(h, "$argon2i$m=1,t=1", PW, strlen(PW)), TG_EINVAL);
+    users_hasher_free(h);
+}
+
+/* encode -> verify, for each digest, salt position and the empty salt */
+static void
+digest_case(users_hasher *h, const char *alg, bool suffix, const char *salt, const char *enc,
+            const char *digest)
+{
+    unsigned char *d = NULL;
+    size_t dlen = 0;
+    char *hash = NULL;
+
+    assert_int_equal(users_hash_decode(enc, digest, &d, &dlen), TG_OK);
+    assert_int_equal(users_hash_digest_encode(alg, suffix, (const unsigned char *)salt,
+                                              strlen(salt), d, dlen, &hash),
+                     TG_OK);
+    check_imported(h, hash, PW);
+    free(hash);
+    free(d);
+}
+
+static void
+test_imported_digests(void **state)
+{
+    users_hasher *h = make(USERS_HASH_BCRYPT);
+    unsigned char *d = NULL;
+    size_t dlen = 0;
+    char *hash = NULL;
+    (void)state;
+    digest_case(h, "md5", false, "NaCl", "hex", "d897cc54e94fe33e4da398599cbdfbec");
+    digest_case(h, "sha1", true, "NaCl", "base64", "Ki+Q9Ri8Nn2QN1jUbcaqfsgK/pI=");
+    digest_case(h, "sha256", false, "NaCl", "hex",
+                "CC0C19E7E854DAD3A1AC59D270A830024C7D2EFA248EA80D0A27223F30BBF504");
+    digest_case(h, "sha512", true, "NaCl", "base64",
+                "xdqJoPZy0z2ISyVALjTvBo5x9AkjiFnWKH0NsOP4U82KzmxCREKHlAwAwogawzZlmhW7qTj1fJZE7cu"
+                "tApWFGA"); /* URL-safe, unpadded */
+    digest_case(h, "sha256", false, "", "hex",
+                "4104d36f8da2c254349f85836793ebe029e0c957063a34c91c2e9203187b5631");
+    /* the right digest with the salt on the wrong side does not match */
+    assert_int_equal(users_hash_decode("hex", "d897cc54e94fe33e4da398599cbdfbec", &d, &dlen),
+                     TG_OK);
+    assert_int_equal(users_hash_digest_encode("md5", true, (const unsigned char *)"NaCl", 4, d,
+                                              dlen, &hash),
+                     TG_OK);
+    assert_int_equal(users_hash_verify(h, hash, PW, strlen(PW)), TG_EDENIED);
+    free(hash);
+    /* wrong length, unknown algorithm */
+    assert_int_equal(users_hash_digest_encode("sha1", false, NULL, 0, d, dlen, &hash), TG_EINVAL);
+    assert_int_equal(users_hash_digest_encode("md4", false, NULL, 0, d, dlen, &hash), TG_EINVAL);
+    assert_null(hash);
+    free(d);
+    assert_int_equal(users_hash_decode("hex", "abc", &d, &dlen), TG_EINVAL);
+    assert_int_equal(users_hash_decode("hex", "zz", &d, &dlen), TG_EINVAL);
+    assert_int_equal(users_hash_decode("base64", "a", &d, &dlen), TG_EINVAL);
+    assert_int_equal(users_hash_decode("latin1", "a", &d, &dlen), TG_EINVAL);
+    assert_null(d);
+    users_hasher_free(h);
+}
+
 int
 main(void)
 {
@@ -155,6 +261,7 @@ main(void)
         cmocka_unit_test(test_exported_hashes),     cmocka_unit_test(test_bcrypt_72_bytes),
         cmocka_unit_test(test_argon2id_long),       cmocka_unit_test(test_dummy),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_imported_kdfs), cmocka_unit_test(test_imported_digests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

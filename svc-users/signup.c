@@ -244,13 +244,37 @@ set_str(json_t *obj, const char *key, const char *v)
     return v != NULL && v[0] != '\0' ? json_object_set_new(obj, key, json_string(v)) : 0;
 }
 
-/* The stored document. *out a new reference. */
+/* The stored document: the shared core (users_doc_new) plus the profile fields. *out a new
+ * reference. */
 static tg_err
 build_doc(const config_connection *conn, const Tollgate__Users__SignupRequest *req,
           const json_t *meta, const char *id, const char *hash, json_t **out)
 {
-    char now[32], *email = users_lower(req->email), *email_key = NULL, *username_key = NULL;
-    const char *username = conn->requires_username ? nz(req->username) : "";
+    const users_new_user u = {.id = id, .email = req->email,
+                              .username = conn->requires_username ? req->username : NULL,
+                              .password_hash = hash, .user_metadata = meta};
+    json_t *doc = NULL;
+    tg_err err;
+    int rc = 0;
+
+    *out = NULL;
+    if ((err = users_doc_new(conn, &u, &doc)) != TG_OK)
+        return err;
+    for (size_t i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++)
+        rc |= set_str(doc, profile_fields[i].name, field_of(req, &profile_fields[i]));
+    if (rc != 0) {
+        json_decref(doc);
+        return TG_ENOMEM;
+    }
+    *out = doc;
+    return TG_OK;
+}
+
+tg_err
+users_doc_new(const config_connection *conn, const users_new_user *u, json_t **out)
+{
+    char now[32], *email = users_lower(u->email), *email_key = NULL, *username_key = NULL;
+    const char *username = nz(u->username);
     json_t *doc = NULL;
     tg_err err = TG_ENOMEM;
     int rc = 0;
@@ -271,19 +295,25 @@ build_doc(const config_connection *conn, const Tollgate__Users__SignupRequest *r
         if (username_key == NULL)
             goto out;
     }
-    doc = json_pack("{s:s, s:s, s:s, s:b, s:O, s:o, s:s, s:[], s:b, s:i, s:s, s:s, s:s}", "_id",
-                    id, "connection", conn->name, "email", email, "email_verified", 0,
-                    "user_metadata", meta, "app_metadata", json_object(), "password_hash", hash,
-                    "password_history", "blocked", 0, "logins_count", 0, "created_at", now,
-                    "updated_at", now, "email_key", email_key);
+    doc = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:[], s:b, s:i, s:s, s:s, s:s}", "_id",
+                    u->id, "connection", conn->name, "email", email, "email_verified",
+                    u->email_verified,
+                    "user_metadata",
+                    u->user_metadata != NULL ? json_deep_copy(u->user_metadata) : json_object(),
+                    "app_metadata",
+                    u->app_metadata != NULL ? json_deep_copy(u->app_metadata) : json_object(),
+                    "password_history", "blocked", u->blocked, "logins_count", 0, "created_at",
+                    now, "updated_at", now, "email_key", email_key);
     if (doc == NULL)
         goto out;
-    if (conn->password_history && conn->password_history_size > 0)
-        rc |= json_array_append_new(json_object_get(doc, "password_history"), json_string(hash));
+    if (u->password_hash != NULL) {
+        rc |= json_object_set_new(doc, "password_hash", json_string(u->password_hash));
+        if (conn->password_history && conn->password_history_size > 0)
+            rc |= json_array_append_new(json_object_get(doc, "password_history"),
+                                        json_string(u->password_hash));
+    }
     rc |= set_str(doc, "username", username);
     rc |= set_str(doc, "username_key", username_key);
-    for (size_t i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++)
-        rc |= set_str(doc, profile_fields[i].name, field_of(req, &profile_fields[i]));
     if (rc != 0)
         goto out;
     *out = doc;

@@ -97,6 +97,25 @@ tg_err users_metadata_parse(const char *text, json_t **out, char *why, size_t wh
 /* ASCII lower-casing into a heap copy the caller frees (NULL on allocation failure). */
 char *users_lower(const char *s);
 
+/* ---- the user document (signup.c; shared with import.c) -------------------------------- */
+
+/* The core of a new user document. Strings and objects are borrowed. */
+typedef struct users_new_user {
+    const char *id;              /* _id: 24 hex from users_store_new_id, or an imported id */
+    const char *email;           /* stored lower-cased; email_key is connection|email */
+    const char *username;        /* NULL or "": none; else username_key is set too */
+    const char *password_hash;   /* NULL: none stored (the user must reset the password) */
+    const json_t *user_metadata; /* NULL: {} ; copied */
+    const json_t *app_metadata;  /* NULL: {} ; copied */
+    bool email_verified;
+    bool blocked;
+} users_new_user;
+
+/* Builds the document every user has: _id, connection, email, the unique keys, metadata,
+ * password_hash and the connection's password_history, blocked, logins_count 0, created_at
+ * and updated_at now. The caller adds profile fields. *out a new reference (json_decref). */
+tg_err users_doc_new(const config_connection *conn, const users_new_user *u, json_t **out);
+
 /* ---- the store (store_users.c) ---------------------------------------------------------- */
 
 #define USERS_COLL_USERS "users"
