@@ -217,7 +217,7 @@ roundtrip(const char *req, http_reply *r)
 static void
 post_form(const char *body, const char *extra_headers, http_reply *r)
 {
-    char req[8192];
+    char req[16384]; /* the largest body a test sends is 12 KiB */
 
     snprintf(req, sizeof(req),
              "POST /oauth/token HTTP/1.1\r\nHost: gw.test\r\nContent-Type: "

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Benchmark of the user-facing paths: password-grant logins, /userinfo, refresh-token grants,
+# against the machine's argon2id hashing capacity.
+#
+#   bench/users.sh                 builds RelWithDebInfo without sanitizers (TG_BUILD_DIR,
+#                                  default build-bench/), starts its own system in a temporary
+#                                  run dir on free ports in 18900-18999 with the gateway's rate
+#                                  limit off (TG_RATE_LIMIT_PASSWORD=0), measures, stops it
+#   options: --logins N (default 1500) --requests N (20000, for /userinfo, refresh and
+#            client_credentials) --clients N (16) --streams N (8) --hash-seconds N (5)
+#            --no-record (print only, do not append to bench/RESULTS.md)
+#
+# Measures, in one run on one machine:
+#   (a) argon2id hashes/s at svc-users' parameters (m=19456 KiB, t=2, p=1) on one and on two
+#       threads (bench/argon2_speed.c, compiled against libargon2 into the work dir);
+#   (b) password-grant logins/s (h2load, HTTP/2, form body, a user signed up first) and its
+#       ratio to the two-thread hashes/s (each login is one argon2id verification);
+#   (c) GET /userinfo requests/s with the login's access token;
+#   (d) refresh_token grants/s beside client_credentials grants/s (refresh is recorded as not
+#       measurable when the grant does not answer 200 twice for one token);
+# and the CPU time of every process during each load (utime+stime from /proc/PID/stat).
+# Sends traffic only to the loopback address of the system under test.
+set -euo pipefail
+. "$(dirname "$0")/../deploy/local/common.sh"
+
+logins=1500 requests=20000 clients=16 streams=8 hash_seconds=5 record=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    --logins) logins=$2; shift 2 ;;
+    --requests) requests=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --hash-seconds) hash_seconds=$2; shift 2 ;;
+    --no-record) record=0; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) tg_die "unknown option $1 (see --help)" ;;
+    esac
+done
+
+command -v h2load >/dev/null || tg_install_packages <(echo nghttp2-client)
+command -v h2load >/dev/null || tg_die "h2load (Debian package nghttp2-client) is needed"
+[ -f /usr/include/argon2.h ] || tg_install_packages <(echo libargon2-dev)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tg-bench-users.XXXXXX")
+own_run=$work/run
+cleanup() {
+    set +e
+    TG_RUN_DIR=$own_run "$tg_root/deploy/local/down" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Six ports in 18900-18999: TLS, h2c and four consecutive bus ports.
+pick_ports() {
+    local b
+    for _ in $(seq 1 200); do
+        b=$((18900 + RANDOM % 90))
+        if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)) && port_free $((b + 3)) &&
+            port_free $((b + 4)) && port_free $((b + 5)); then
+            echo "$((b + 4)) $((b + 5)) $b"
+            return
+        fi
+    done
+    tg_die "no free ports in 18900-18999"
+}
+
+# ---- (a) hashing capacity, before the system starts (nothing else of ours is running) ----------
+cc -O2 -o "$work/argon2_speed" "$tg_root/bench/argon2_speed.c" -largon2 -lpthread
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+tg_log "argon2id capacity: 1 and 2 threads, ${hash_seconds}s each"
+hash1_line=$("$work/argon2_speed" 1 "$hash_seconds")
+hash2_line=$("$work/argon2_speed" 2 "$hash_seconds")
+hash1=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash1_line")
+hash2=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash2_line")
+
+# ---- the system -------------------------------------------------------------------------------
+mkdir -p "$own_run"
+export TG_BUILD_DIR=${TG_BUILD_DIR:-$tg_root/build-bench} TG_SANITIZE=OFF TG_RUN_DIR=$own_run
+export TG_RATE_LIMIT_PASSWORD=0 # the gateway reads it itself: no per-IP limit on the bench
+tg_install_packages "$tg_root/deploy/packages.txt"
+cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTG_SANITIZE=OFF >/dev/null
+read -r TLS_PORT H2C_PORT BUS_PORT < <(pick_ports)
+export TLS_PORT H2C_PORT BUS_PORT
+tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR, ports $TLS_PORT $H2C_PORT $BUS_PORT+3)"
+"$tg_root/deploy/local/up" >/dev/null
+# shellcheck disable=SC1090,SC1091
+. "$own_run/local.env"
+
+procs=()
+for p in "$own_run"/pids/*.pid; do
+    pid=$(cat "$p")
+    kill -0 "$pid" 2>/dev/null || continue
+    procs+=("$(basename "$p" .pid):$pid")
+    grep -qE 'lib(a|ub|t)san' "/proc/$pid/maps" 2>/dev/null && tg_die "$p runs with sanitizers"
+done
+
+enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+curl_json() { curl -s --http2 --cacert "$CA_CERT" "$@"; }
+jfield() { python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
+
+# A user of its own, signed up through the API.
+email="bench-$(tg_random 6 | tr -dc 'a-z0-9' | head -c 8)@tollgate.local"
+password="Bench-$(tg_random 12 | tr -dc 'A-Za-z0-9' | head -c 12)-9x"
+status=$(curl_json -o "$work/signup.json" -w '%{http_code}' -H 'content-type: application/json' \
+    "$BASE_URL/dbconnections/signup" \
+    -d "{\"client_id\":\"$DEMO_WEB_CLIENT_ID\",\"email\":\"$email\",\"password\":\"$password\",\"connection\":\"$DEMO_DB_CONNECTION\"}")
+[ "$status" = 200 ] || tg_die "signup failed ($status): $(cat "$work/signup.json")"
+
+login_body=$work/login.form
+printf 'grant_type=password&client_id=%s&client_secret=%s&username=%s&password=%s&scope=%s' \
+    "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$email")" \
+    "$(enc "$password")" "$(enc "openid profile email offline_access")" > "$login_body"
+status=$(curl_json -o "$work/login.json" -w '%{http_code}' \
+    -H 'content-type: application/x-www-form-urlencoded' --data-binary "@$login_body" "$BASE_URL/oauth/token")
+[ "$status" = 200 ] || tg_die "password grant failed ($status): $(cat "$work/login.json")"
+access_token=$(jfield access_token < "$work/login.json")
+refresh_token=$(jfield refresh_token < "$work/login.json")
+status=$(curl_json -o /dev/null -w '%{http_code}' -H "authorization: Bearer $access_token" "$BASE_URL/userinfo")
+[ "$status" = 200 ] || tg_die "/userinfo with the login's token failed ($status)"
+
+cc_body=$work/cc.form
+printf 'grant_type=client_credentials&client_id=%s&client_secret=%s&audience=%s' \
+    "$(enc "$DEMO_M2M_CLIENT_ID")" "$(enc "$DEMO_M2M_CLIENT_SECRET")" "$(enc "$DEMO_API_AUDIENCE")" > "$cc_body"
+
+refresh_body=$work/refresh.form
+refresh_note=""
+if [ -z "$refresh_token" ]; then
+    refresh_note="no refresh_token in the password-grant reply (scope offline_access asked)"
+else
+    printf 'grant_type=refresh_token&client_id=%s&client_secret=%s&refresh_token=%s' \
+        "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$refresh_token")" > "$refresh_body"
+    for i in 1 2; do
+        status=$(curl_json -o "$work/refresh$i.json" -w '%{http_code}' \
+            -H 'content-type: application/x-www-form-urlencoded' --data-binary "@$refresh_body" "$BASE_URL/oauth/token")
+        if [ "$status" != 200 ]; then
+            refresh_note="grant_type=refresh_token answered $status on try $i: $(head -c 200 "$work/refresh$i.json")"
+            break
+        fi
+    done
+fi
+
+# ---- load with per-process CPU ----------------------------------------------------------------
+clk=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+machine_ticks() { awk '/^cpu / {idle=$5+$6; tot=0; for (i=2;i<=NF;i++) tot+=$i; print tot, idle}' /proc/stat; }
+# The command line as recorded: work-dir paths shortened, the bearer token never written out.
+show() {
+    local s
+    s=$(printf '%q ' "$@")
+    s=${s//$work\//}
+    [ -n "${access_token:-}" ] && s=${s//$access_token/\$ACCESS_TOKEN}
+    echo "${s% }"
+}
+rate_of() { awk '/^finished in/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^req\/s/) {print $i; exit}}' "$1" | tr -d ','; }
+codes_of() { grep '^status codes:' "$1" | sed 's/^status codes: //'; }
+
+# measure NAME CMD...: runs the load, leaves $work/NAME.txt and a report section in $work/NAME.md
+measure() {
+    local name=$1; shift
+    local -A c0 c1
+    local t0 t1 wall mt0 mi0 mt1 mi1 busy pp n
+    tg_log "$name: $(show "$@")"
+    for pp in "${procs[@]}"; do c0[${pp%%:*}]=$(cpu_ticks "${pp#*:}"); done
+    read -r mt0 mi0 < <(machine_ticks)
+    t0=$(date +%s.%N)
+    "$@" > "$work/$name.txt" 2>&1 || true
+    t1=$(date +%s.%N)
+    read -r mt1 mi1 < <(machine_ticks)
+    for pp in "${procs[@]}"; do c1[${pp%%:*}]=$(cpu_ticks "${pp#*:}"); done
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+    busy=$(awk -v t0="$mt0" -v t1="$mt1" -v i0="$mi0" -v i1="$mi1" -v w="$wall" -v c="$clk" \
+        'BEGIN {printf "%.2f", ((t1 - t0) - (i1 - i0)) / c / w}')
+    {
+        echo "  - \`$(show "$@")\`: **$(rate_of "$work/$name.txt") req/s** ($(codes_of "$work/$name.txt")) in ${wall}s; machine busy $busy of $(nproc) cores; CPU by process:"
+        printf '    '
+        for pp in "${procs[@]}"; do
+            n=${pp%%:*}
+            awk -v n="$n" -v a="${c0[$n]}" -v b="${c1[$n]}" -v clk="$clk" -v w="$wall" \
+                'BEGIN {s=(b-a)/clk; if (s > 0) printf "%s %.2f cores; ", n, s/w}'
+        done
+        echo
+    } > "$work/$name.md"
+}
+
+h2=(h2load -t 1 -H 'content-type: application/x-www-form-urlencoded')
+"${h2[@]}" -n 200 -c 4 -m 4 -d "$cc_body" "$BASE_URL/oauth/token" > /dev/null 2>&1 || true # warm-up
+load_run=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# login streams: each is an argon2id verification, so fewer in flight than for the cheap paths
+measure login "${h2[@]}" -n "$logins" -c "$clients" -m 2 -d "$login_body" "$BASE_URL/oauth/token"
+measure userinfo h2load -t 1 -n "$requests" -c "$clients" -m "$streams" \
+    -H "authorization: Bearer $access_token" "$BASE_URL/userinfo"
+measure client_credentials "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$cc_body" "$BASE_URL/oauth/token"
+if [ -z "$refresh_note" ]; then
+    measure refresh "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$refresh_body" "$BASE_URL/oauth/token"
+fi
+
+logins_s=$(rate_of "$work/login.txt")
+ratio=$(awk -v l="${logins_s:-0}" -v h="$hash2" 'BEGIN {printf "%.2f", (h > 0 ? l / h : 0)}')
+
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+report=$work/report.md
+{
+    echo "## $(date -u '+%Y-%m-%d %H:%M:%SZ') — users: logins, /userinfo, refresh (bench/users.sh)"
+    echo
+    echo "- machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r); $(h2load --version | head -1); load average (1/5/15 min) before: $load_before, at the start of the HTTP loads: $load_run"
+    echo "- system: own run, $TG_BUILD_DIR (RelWithDebInfo, no sanitizers), TG_RATE_LIMIT_PASSWORD=0; ${#procs[@]} processes: ${procs[*]}; commit $(git -C "$tg_root" rev-parse --short HEAD 2>/dev/null || echo '?') (working tree may hold others' uncommitted work)"
+    echo "- (a) argon2id m=19456 KiB t=2 p=1 (\`argon2_speed THREADS $hash_seconds\`, bench/argon2_speed.c): **$hash1 hashes/s on one thread, $hash2 on two**"
+    echo "- (b) password grant (form, HTTP/2, user from /dbconnections/signup, scope openid profile email offline_access):"
+    cat "$work/login.md"
+    echo "  - logins/s ÷ two-thread hashes/s = **$ratio** (target ≥ 0.85)"
+    echo "- (c) /userinfo with the login's access token:"
+    cat "$work/userinfo.md"
+    echo "- (d) refresh_token vs client_credentials, same run:"
+    cat "$work/client_credentials.md"
+    if [ -z "$refresh_note" ]; then
+        cat "$work/refresh.md"
+    else
+        echo "  - refresh_token: **not measurable**: $refresh_note"
+    fi
+    echo
+} > "$report"
+cat "$report"
+if [ "$record" = 1 ]; then
+    cat "$report" >> "$tg_root/bench/RESULTS.md"
+    tg_log "appended to $tg_root/bench/RESULTS.md"
+fi
