@@ -140,16 +140,6 @@ check_types(const json_t *rec, char *why, size_t whylen)
 }
 
 static bool
-user_id_is_valid(const char *id)
-{
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return false;
-    return true;
-}
-
-static bool
 phone_is_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -173,7 +163,7 @@ check_strings(const config_connection *conn, const json_t *rec, char *why, size_
         return refuse(why, whylen, "email: invalid");
     if (id != NULL && strncmp(id, "auth0|", 6) == 0)
         return refuse(why, whylen, "user_id: remove the \"auth0|\" prefix of exported ids");
-    if (id != NULL && !user_id_is_valid(id))
+    if (id != NULL && !users_id_is_valid(id))
         return refuse(why, whylen, "user_id: may contain only letters, digits and . _ -");
     if (username != NULL && !conn->requires_username)
         return refuse(why, whylen, "username: the connection does not use usernames");

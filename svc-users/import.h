@@ -30,7 +30,7 @@
 #include "users.h"
 
 #define USERS_IMPORT_MAX_FILE ((size_t)64 << 20) /* Auth0 takes 500 KB; we take larger files */
-#define USERS_IMPORT_MAX_USER_ID 128
+#define USERS_IMPORT_MAX_USER_ID USERS_ID_MAX
 #define USERS_IMPORT_MAX_META_BYTES 16384
 #define USERS_IMPORT_MAX_META_DEPTH 10
 

@@ -70,13 +70,16 @@ users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *u)
     return TG_OK;
 }
 
-static bool
-is_hex_id(const char *s)
+bool
+users_id_is_valid(const char *id)
 {
-    if (strlen(s) != USERS_ID_HEX)
+    size_t n = strlen(id);
+
+    if (n == 0 || n > USERS_ID_MAX)
         return false;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
             return false;
     return true;
 }
@@ -94,7 +97,7 @@ users_on_get_user(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *
 
     if (strncmp(id, "auth0|", 6) == 0)
         id += 6;
-    if (!is_hex_id(id))
+    if (!users_id_is_valid(id))
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__NOT_FOUND, "not_found",
                             "The user does not exist.");
     err = users_store_get(app->st, id, &doc);

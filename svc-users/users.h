@@ -122,9 +122,14 @@ tg_err users_doc_new(const config_connection *conn, const users_new_user *u, jso
 #define USERS_COLL_ATTEMPTS "login_attempts"
 #define USERS_COLL_TICKETS "tickets"
 #define USERS_ID_HEX 24
+/* Longest user id: ours are 24 hex digits, imported ones keep Auth0's user_id. */
+#define USERS_ID_MAX 128
 #define USERS_BLOCK_SECONDS (30 * 24 * 3600)
 
 tg_err users_store_ensure(store *st);
+/* Whether id (without "auth0|") is a user id: 1..USERS_ID_MAX of [A-Za-z0-9._-], the rule
+ * for generated and imported ids alike. */
+bool users_id_is_valid(const char *id);
 /* A fresh random 24-hex id into out (25 bytes). */
 tg_err users_store_new_id(char out[USERS_ID_HEX + 1]);
 /* "2024-05-01T12:00:00.000Z" (UTC, milliseconds) for now into out (32 bytes). */
