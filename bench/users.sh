@@ -84,7 +84,8 @@ cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInf
 read -r TLS_PORT H2C_PORT BUS_PORT < <(pick_ports)
 export TLS_PORT H2C_PORT BUS_PORT
 tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR, ports $TLS_PORT $H2C_PORT $BUS_PORT+3)"
-"$tg_root/deploy/local/up" >/dev/null
+"$tg_root/deploy/local/up" > "$work/up.log" 2>&1 ||
+    { tail -n 30 "$work/up.log" >&2; tg_die "deploy/local/up failed (a build of a tree others are editing?)"; }
 # shellcheck disable=SC1090,SC1091
 . "$own_run/local.env"
 
