@@ -617,8 +617,11 @@ handle(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
         return;
     }
     st->flags = route->flags;
+    /* Per-address limits apply on the TLS port; on the cleartext port only when asked: it
+     * normally sits behind an ingress, where every peer is the proxy and a per-address limit
+     * would be one global limit (a trusted-proxy option for X-Forwarded-For is not built). */
     if ((route->flags & GW_ROUTE_RATE_PASSWORD) && srv->cfg.rate_password.limit > 0 &&
-        !rate_allows(srv, req, st)) {
+        (req_is_tls(req) || srv->cfg.rate_limit_cleartext) && !rate_allows(srv, req, st)) {
         send_error(req, st, 429, "too_many_requests", desc_429);
         return;
     }

@@ -50,6 +50,9 @@ static const opt_def opts[] = {
     {"rate-limit", "TG_RATE_LIMIT_PASSWORD", OPT_RATE, "300/min", 0, 0, 0,
      "GROUP=N/UNIT: requests per client address (GROUP password; UNIT s, min or h; burst N; "
      "N=0 disables)"},
+    INT_OPT("rate-limit-cleartext", "TG_RATE_LIMIT_CLEARTEXT", "0", 0, 1, rate_limit_cleartext,
+            "1 = apply the per-address limits on the cleartext port too (default 0: its peer is "
+            "usually an ingress)"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -39,6 +39,9 @@ typedef struct gw_config {
      * TG_RATE_LIMIT_PASSWORD=N/UNIT, else 300/min: per client address on the routes flagged
      * GW_ROUTE_RATE_PASSWORD, with a burst of N. */
     gw_rate rate_password;
+    /* 1: per-address limits also on the cleartext port. Default 0: that port normally sits
+     * behind an ingress, whose address every request shares (no trusted-proxy support yet). */
+    int64_t rate_limit_cleartext;
 } gw_config;
 
 typedef enum gw_options_result {

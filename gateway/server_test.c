@@ -263,7 +263,8 @@ setup(void **state)
                      .deadline_ms = 2000,
                      .max_body = 1024,
                      .access_log = "/dev/null",
-                     .rate_password = {RATE_LIMIT, 60}};
+                     .rate_password = {RATE_LIMIT, 60},
+                     .rate_limit_cleartext = 1}; /* the tests speak cleartext */
     SSL_CTX *ssl;
     http_reply r;
 
