@@ -195,7 +195,7 @@ void users_mailer_free(users_mailer *m); /* NULL is fine */
 /* Queues a reset email: the sender thread issues the ticket and sends the link
  * issuer + "u/reset-password?ticket=...". user_id NULL (unknown user) queues a job that does
  * nothing, so both cases cost the request the same. Strings are copied. TG_ETOOBIG when the
- * queue is full, TG_ECLOSED while stopping. */
+ * queue is full, TG_ECLOSED while stopping or when m is NULL. */
 tg_err users_mailer_enqueue_reset(users_mailer *m, const char *user_id, const char *email,
                                   const char *connection, const char *issuer);
 /* The RFC 5322 text of a reset email (CRLF line ends). Strings borrowed; TG_EINVAL when an
