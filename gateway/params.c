@@ -102,18 +102,6 @@ gw_request_id_generate(char out[33])
 
 /* ---- form decoding ------------------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 tg_err
 gw_form_decode(const char *s, size_t len, ProtobufCAllocator *arena, char **out, size_t *out_len)
 {
@@ -131,7 +119,7 @@ gw_form_decode(const char *s, size_t len, ProtobufCAllocator *arena, char **out,
             c = ' ';
         } else if (c == '%') {
             int hi, lo;
-            if (len - i < 3 || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+            if (len - i < 3 || (hi = tg_hex_value(s[i + 1])) < 0 || (lo = tg_hex_value(s[i + 2])) < 0)
                 return TG_EINVAL;
             c = (char)(hi << 4 | lo);
             i += 2;

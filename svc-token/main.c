@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/service.h"
 #include "core/util.h"
 #include "token.h"
 
@@ -99,28 +100,6 @@ parse_options(int argc, char **argv, options *o)
     return o->bus_urls != NULL && o->users_bus != NULL ? 0 : -1;
 }
 
-/* The master key seeds derived client ids and secrets: from a file, or TG_MASTER_KEY. */
-static char *
-read_master_key(const char *path)
-{
-    char buf[512];
-    size_t n;
-    FILE *f;
-
-    if (path == NULL)
-        return tg_strdup(getenv("TG_MASTER_KEY"));
-    if ((f = fopen(path, "r")) == NULL) {
-        LOG_ERROR("cannot read master key file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return n >= 16 ? strdup(buf) : NULL;
-}
-
 static void
 print_credentials(const config *cfg)
 {
@@ -130,23 +109,16 @@ print_credentials(const config *cfg)
                cfg->clients[i].client_secret);
 }
 
-/* Serves until SIGTERM/SIGINT, purging expired one-time records now and then. */
+/* Housekeeping between signals: expired one-time records go. */
 static void
-serve_until_signal(store *st, const sigset_t *sigs)
+purge_expired(void *arg)
 {
-    struct timespec wait = {.tv_sec = PURGE_EVERY_S};
+    store *st = arg;
 
-    for (;;) {
-        int sig = sigtimedwait(sigs, NULL, &wait);
-        if (sig == SIGTERM || sig == SIGINT)
-            return;
-        if (sig < 0 && errno == EAGAIN) {
-            store_purge_expired(st, TOKEN_COLL_JTI, NULL);
-            store_purge_expired(st, TOKEN_COLL_USERINFO, NULL);
-            store_purge_expired(st, TOKEN_COLL_REFRESH, NULL);
-            store_purge_expired(st, TOKEN_COLL_FAMILIES, NULL);
-        }
-    }
+    store_purge_expired(st, TOKEN_COLL_JTI, NULL);
+    store_purge_expired(st, TOKEN_COLL_USERINFO, NULL);
+    store_purge_expired(st, TOKEN_COLL_REFRESH, NULL);
+    store_purge_expired(st, TOKEN_COLL_FAMILIES, NULL);
 }
 
 int
@@ -167,13 +139,9 @@ main(int argc, char **argv)
         return 2;
     }
     /* Signals are taken synchronously by main; block them before any thread starts. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    tg_signals_block(&sigs);
 
-    master = read_master_key(opt.master_key_file);
+    master = tg_master_key_read(opt.master_key_file);
     if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "tollgate-svc-token: %s\n", errbuf);
         goto out;
@@ -205,7 +173,7 @@ main(int argc, char **argv)
     LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s)",
              cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.workers,
              store_driver_name(app.st), users_log);
-    serve_until_signal(app.st, &sigs);
+    tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");
     rc = 0;
 out:

@@ -206,18 +206,6 @@ split_dollar(const char *s, char **copy, char **f, size_t max)
     return n;
 }
 
-static int
-hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 tg_err
 users_hash_decode(const char *encoding, const char *text, unsigned char **out, size_t *out_len)
 {
@@ -242,7 +230,7 @@ users_hash_decode(const char *encoding, const char *text, unsigned char **out, s
         if (n % 2 != 0 || (buf = malloc(n / 2 + 1)) == NULL)
             return n % 2 != 0 ? TG_EINVAL : TG_ENOMEM;
         for (size_t i = 0; i < n; i += 2) {
-            int hi = hex_val(text[i]), lo = hex_val(text[i + 1]);
+            int hi = tg_hex_value(text[i]), lo = tg_hex_value(text[i + 1]);
             if (hi < 0 || lo < 0) {
                 free(buf);
                 return TG_EINVAL;

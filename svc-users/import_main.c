@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/service.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "import.h"
@@ -65,28 +66,6 @@ parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
-/* The master key seeds derived client ids: from a file, or TG_MASTER_KEY. */
-static char *
-read_master_key(const char *path)
-{
-    char buf[512];
-    size_t n;
-    FILE *f;
-
-    if (path == NULL)
-        return tg_strdup(getenv("TG_MASTER_KEY"));
-    if ((f = fopen(path, "r")) == NULL) {
-        fprintf(stderr, "cannot read master key file %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return n >= 16 ? strdup(buf) : NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -103,7 +82,7 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    master = read_master_key(opt.master_key_file);
+    master = tg_master_key_read(opt.master_key_file);
     if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "%s\n", errbuf);
         goto out;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/service.h"
 #include "core/util.h"
 #include "users.h"
 
@@ -137,43 +138,14 @@ parse_options(int argc, char **argv, options *o)
     return o->bus_urls != NULL ? 0 : -1;
 }
 
-/* The master key seeds derived client ids: from a file, or TG_MASTER_KEY. */
-static char *
-read_master_key(const char *path)
-{
-    char buf[512];
-    size_t n;
-    FILE *f;
-
-    if (path == NULL)
-        return tg_strdup(getenv("TG_MASTER_KEY"));
-    if ((f = fopen(path, "r")) == NULL) {
-        LOG_ERROR("cannot read master key file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return n >= 16 ? strdup(buf) : NULL;
-}
-
-/* Serves until SIGTERM/SIGINT, purging expired brute-force counters and tickets now and then. */
+/* Housekeeping between signals: expired one-time records go. */
 static void
-serve_until_signal(store *st, const sigset_t *sigs)
+purge_expired(void *arg)
 {
-    struct timespec wait = {.tv_sec = PURGE_EVERY_S};
+    store *st = arg;
 
-    for (;;) {
-        int sig = sigtimedwait(sigs, NULL, &wait);
-        if (sig == SIGTERM || sig == SIGINT)
-            return;
-        if (sig < 0 && errno == EAGAIN) {
-            store_purge_expired(st, USERS_COLL_ATTEMPTS, NULL);
-            store_purge_expired(st, USERS_COLL_TICKETS, NULL);
-        }
-    }
+    store_purge_expired(st, USERS_COLL_ATTEMPTS, NULL);
+    store_purge_expired(st, USERS_COLL_TICKETS, NULL);
 }
 
 int
@@ -195,13 +167,9 @@ main(int argc, char **argv)
         return 2;
     }
     /* Signals are taken synchronously by main; block them before any thread starts. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    tg_signals_block(&sigs);
 
-    master = read_master_key(opt.master_key_file);
+    master = tg_master_key_read(opt.master_key_file);
     if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "tollgate-svc-users: %s\n", errbuf);
         goto out;
@@ -228,7 +196,7 @@ main(int argc, char **argv)
              opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
              store_driver_name(app.st), cfg->email.enabled ? "smtp " : "outbox ",
              cfg->email.enabled ? cfg->email.smtp_host : opt.outbox);
-    serve_until_signal(app.st, &sigs);
+    tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");
     rc = 0;
 out:

@@ -139,6 +139,18 @@ tg_random_token(size_t nbytes, char **out)
     return err;
 }
 
+int
+tg_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void
 tg_hex_encode(const void *data, size_t len, char *out)
 {

@@ -25,6 +25,8 @@ tg_err tg_b64_decode(const char *text, size_t text_len, unsigned char **out, siz
 tg_err tg_random_bytes(void *buf, size_t len);
 /* nbytes of randomness rendered as base64url; caller frees. */
 tg_err tg_random_token(size_t nbytes, char **out);
+/* The value of one hex digit (either case), or -1. */
+int tg_hex_value(char c);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void tg_hex_encode(const void *data, size_t len, char *out);
 

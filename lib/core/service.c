@@ -1,0 +1,74 @@
+#include "core/service.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define MASTER_KEY_MIN 16
+
+char *
+tg_master_key_read(const char *path)
+{
+    char buf[512];
+    size_t n;
+    FILE *f;
+
+    if (path == NULL) {
+        const char *env = getenv("TG_MASTER_KEY");
+        if (env == NULL || strlen(env) < MASTER_KEY_MIN)
+            return NULL;
+        return strdup(env);
+    }
+    if ((f = fopen(path, "r")) == NULL) {
+        LOG_ERROR("cannot read master key file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    n = strcspn(buf, "\n");
+    while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    if (n < MASTER_KEY_MIN) {
+        LOG_ERROR("master key file %s holds under %d characters", path, MASTER_KEY_MIN);
+        OPENSSL_cleanse(buf, sizeof(buf));
+        return NULL;
+    }
+    {
+        char *key = strdup(buf);
+        OPENSSL_cleanse(buf, sizeof(buf));
+        return key;
+    }
+}
+
+void
+tg_signals_block(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void
+tg_serve_until_signal(const sigset_t *sigs, int every_s, void (*tick)(void *arg), void *arg)
+{
+    struct timespec wait = {.tv_sec = every_s > 0 ? every_s : 60};
+
+    for (;;) {
+        int sig = sigtimedwait(sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
+            return;
+        if (sig < 0 && errno == EAGAIN && tick != NULL)
+            tick(arg);
+    }
+}
