@@ -42,6 +42,7 @@ resourceServers:
     identifier: '$4'
     signing_alg: RS256
     token_lifetime: 86400
+    allow_offline_access: true
     scopes:
       - {value: 'read:items', description: 'Read items'}
       - {value: 'write:items', description: 'Write items'}
