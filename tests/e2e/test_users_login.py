@@ -109,10 +109,13 @@ def test_sdk_missing_realm(e2e, sdk, web, user):
 
 def test_authlib_password_grant_and_id_token(target, web, user, jwks):
     verify = target.ca_cert
+    versions = []  # authlib's httpx client, unmodified but for HTTP/2 switched on
     with OAuth2Client(web[0], web[1], scope="openid profile email",
-                      token_endpoint_auth_method="client_secret_post", verify=verify) as c:
+                      token_endpoint_auth_method="client_secret_post", verify=verify, http2=True,
+                      event_hooks={"response": [lambda r: versions.append(r.http_version)]}) as c:
         token = c.fetch_token(target.issuer + "oauth/token", username=user[0],
                               password=user[1], grant_type="password")
+    assert versions == ["HTTP/2"]
     claims = authlib_jwt.decode(token["id_token"], JsonWebKey.import_key_set(jwks),
                                 claims_options={"iss": {"essential": True,
                                                         "value": target.issuer},
