@@ -281,6 +281,8 @@ token_grant_refresh(bus_ctx *ctx, const token_app *app, const Tollgate__Token__T
         err = rotate(ctx, app, client, id, &rt);
     else
         err = touch(app, client, doc, id);
+    if (err == TG_ENOTFOUND) /* it expired while this request used it: a client error, not ours */
+        err = invalid_rt(ctx, "expired while in use");
     if (err != TG_OK)
         goto out;
     ir.user = gu->user;

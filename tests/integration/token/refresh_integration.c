@@ -48,7 +48,7 @@ static const char tenant_yaml[] =
     "  - {name: Abs, client_id: abs-id, client_secret: abs-secret-value,\n"
     "     token_endpoint_auth_method: client_secret_post, grant_types: " GRANTS ",\n"
     "     refresh_token: {rotation_type: rotating, expiration_type: expiring,\n"
-    "                     token_lifetime: 3, idle_token_lifetime: 3}}\n"
+    "                     token_lifetime: 6, idle_token_lifetime: 5}}\n"
     "resourceServers:\n"
     "  - {name: API, identifier: 'https://api.test/', allow_offline_access: true,\n"
     "     scopes: [{value: 'read:a'}]}\n"
@@ -591,10 +591,14 @@ test_absolute_expiry_survives_rotation(void **state)
     char *rt = login_rt("abs-id"), *next;
     (void)state;
 
-    sleep(2);
+    /* At least a second of margin on every side, so a slow (sanitizer, shared CI) machine
+     * cannot turn this into a race: refreshed at ~3 s (idle 5 s, absolute 6 s), checked at
+     * ~7 s, when the idle time alone would still allow it (3 + 5 = 8) but the family is
+     * past its absolute 6 s. */
+    sleep(3);
     next = refresh("abs-id", rt);
     free(rt);
-    sleep(2); /* the family is 4 s old: past its 3 s, whatever the idle time says */
+    sleep(4);
     INVALID_RT(.client_id = "abs-id", .refresh_token = next);
     free(next);
 }
