@@ -44,7 +44,7 @@ static const char tenant_yaml[] =
     "  - {name: Idle, client_id: idle-id, client_secret: idle-secret-value,\n"
     "     token_endpoint_auth_method: client_secret_post, grant_types: " GRANTS ",\n"
     "     refresh_token: {expiration_type: expiring, token_lifetime: 100,\n"
-    "                     idle_token_lifetime: 2}}\n"
+    "                     idle_token_lifetime: 3}}\n"
     "  - {name: Abs, client_id: abs-id, client_secret: abs-secret-value,\n"
     "     token_endpoint_auth_method: client_secret_post, grant_types: " GRANTS ",\n"
     "     refresh_token: {rotation_type: rotating, expiration_type: expiring,\n"
@@ -576,11 +576,13 @@ test_idle_expiry(void **state)
     char *rt = login_rt("idle-id");
     (void)state;
 
+    /* Expiry has one-second resolution: an idle time of 3 s with uses at ~1 s and ~2 s and a
+     * check ~5 s after the last use keeps about a second of margin on every side. */
     sleep(1);
     free(refresh("idle-id", rt)); /* use moves the idle expiry on */
     sleep(1);
     free(refresh("idle-id", rt));
-    sleep(3);
+    sleep(5);
     INVALID_RT(.client_id = "idle-id", .refresh_token = rt);
     free(rt);
 }
