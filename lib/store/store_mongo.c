@@ -531,6 +531,26 @@ out:
     return err;
 }
 
+/* Whether c already has an index named `name`. Ensuring only what is missing keeps a restart
+ * (or a second process: a replica, the import tool) from re-sending createIndexes for indexes
+ * that exist, which real MongoDB accepts but FerretDB 1.24 answers by dropping the connection
+ * (a panic in its option comparison). A collection that does not exist yet has none. */
+static bool
+has_index(mongoc_collection_t *c, const char *name)
+{
+    mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+    const bson_t *doc;
+    bson_iter_t it;
+    bool found = false;
+
+    while (!found && mongoc_cursor_next(cur, &doc))
+        found = bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
+                strcmp(bson_iter_utf8(&it, NULL), name) == 0;
+    /* an error (NamespaceNotFound for a new collection) means: nothing to skip */
+    mongoc_cursor_destroy(cur);
+    return found;
+}
+
 /* TTL index on expires_at (a date; expireAfterSeconds 0 = expire at that instant). */
 static tg_err
 ensure_ttl(mongoc_collection_t *c)
@@ -540,9 +560,13 @@ ensure_ttl(mongoc_collection_t *c)
                  "key", "{", "expires_at", BCON_INT32(1), "}", "name", BCON_UTF8("ttl_expires_at"),
                  "expireAfterSeconds", BCON_INT32(0), "}", "]");
     bson_error_t e;
-    bson_t reply;
+    bson_t reply = BSON_INITIALIZER;
     tg_err err = TG_OK;
 
+    if (has_index(c, "ttl_expires_at")) {
+        bson_destroy(cmd);
+        return TG_OK;
+    }
     if (!mongoc_collection_write_command_with_opts(c, cmd, NULL, &reply, &e)) {
         if (e.code == CODE_NOT_IMPLEMENTED || e.code == CODE_COMMAND_NOT_FOUND) {
             /* FerretDB 1.x: queries filter on expires_at and purge deletes; see the top. */
@@ -563,7 +587,8 @@ ensure_unique(mongoc_collection_t *c, const char *const *unique_fields)
 {
     bson_t cmd = BSON_INITIALIZER, indexes, index, key;
     char name[STORE_MAX_NAME + 3];
-    tg_err err;
+    uint32_t n = 0;
+    tg_err err = TG_OK;
 
     BSON_APPEND_UTF8(&cmd, "createIndexes", mongoc_collection_get_name(c));
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
@@ -571,8 +596,10 @@ ensure_unique(mongoc_collection_t *c, const char *const *unique_fields)
         char buf[16];
         const char *k;
 
-        bson_uint32_to_string(i, &k, buf, sizeof(buf));
         snprintf(name, sizeof(name), "u_%s", unique_fields[i]);
+        if (has_index(c, name))
+            continue;
+        bson_uint32_to_string(n++, &k, buf, sizeof(buf));
         BSON_APPEND_DOCUMENT_BEGIN(&indexes, k, &index);
         BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &key);
         BSON_APPEND_INT32(&key, unique_fields[i], 1);
@@ -583,7 +610,8 @@ ensure_unique(mongoc_collection_t *c, const char *const *unique_fields)
         bson_append_document_end(&indexes, &index);
     }
     bson_append_array_end(&cmd, &indexes);
-    err = write_command(c, &cmd, "createIndexes");
+    if (n > 0)
+        err = write_command(c, &cmd, "createIndexes");
     bson_destroy(&cmd);
     return err;
 }

@@ -226,6 +226,18 @@ test_unique_fields(void **state)
     insert_text("uniq", "{\"_id\":\"n3\"}", TG_OK);
     insert_text("uniq", "{\"_id\":\"n4\"}", TG_OK);
     expect_found("uniq", "username", "un2", "n2");
+
+    /* Another process (a second replica, a restart, the import tool) ensures the same
+     * collection again through its own handle: idempotent, and the indexes still hold.
+     * (FerretDB 1.24 panicked on a repeated createIndexes of existing unique indexes.) */
+    {
+        store *other = NULL;
+        assert_err(TG_OK, store_open(store_url, dbname, &other));
+        assert_err(TG_OK, store_collection_ensure(other, "uniq", unique));
+        assert_err(TG_OK, store_collection_ensure(other, "uniq", unique));
+        store_close(other);
+    }
+    insert_text("uniq", "{\"_id\":\"d\",\"email\":\"a@x\",\"username\":\"ud\"}", TG_EEXIST);
 }
 
 static void
