@@ -38,7 +38,8 @@ static const opt_def opts[] = {
     STR_OPT("key", "TG_TLS_KEY", NULL, key, "PEM private key"),
     {"bus", "TG_BUS_<SERVICE>", OPT_BUS, NULL, 0, 0, 0,
      "SERVICE=URL: bus address the gateway listens on for that service's replicas (repeatable; "
-     "defaults token=tcp://127.0.0.1:7101 users=tcp://127.0.0.1:7102)"},
+     "defaults token=tcp://127.0.0.1:7101 users=tcp://127.0.0.1:7102 "
+     "authorize=tcp://127.0.0.1:7103)"},
     {"bus-token", "TG_BUS_TOKEN", OPT_BUS_TOKEN, NULL, 0, 0, 0, "URL: same as --bus token=URL"},
     INT_OPT("deadline-ms", "TG_DEADLINE_MS", "5000", 1, 600000, deadline_ms,
             "time allowed per request (the bus deadline)"),
@@ -64,6 +65,7 @@ static const struct {
 } bus_defaults[] = {
     {"token", "tcp://127.0.0.1:7101"},
     {"users", "tcp://127.0.0.1:7102"},
+    {"authorize", "tcp://127.0.0.1:7103"},
 };
 
 static bool

@@ -39,9 +39,10 @@ defaults(void **state)
     assert_int_equal(parse(NULL, 1, argv, &c), GW_OPTIONS_OK);
     assert_string_equal(c.tls_listen, "127.0.0.1:8443");
     assert_string_equal(c.h2c_listen, "127.0.0.1:8080");
-    assert_int_equal(c.n_bus, 2);
+    assert_int_equal(c.n_bus, 3);
     assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://127.0.0.1:7101");
     assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://127.0.0.1:7102");
+    assert_string_equal(gw_options_bus_url(&c, "authorize"), "tcp://127.0.0.1:7103");
     assert_null(gw_options_bus_url(&c, "mfa"));
     assert_int_equal(c.deadline_ms, 5000);
     assert_int_equal(c.max_body, 65536);
@@ -142,7 +143,7 @@ bus_services(void **state)
     {
         char *argv[] = {"gw"};
         assert_int_equal(parse(e, 1, argv, &c), GW_OPTIONS_OK);
-        assert_int_equal(c.n_bus, 2);
+        assert_int_equal(c.n_bus, 3);
         assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://10.0.0.1:7201");
         assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://10.0.0.1:7202");
     }
@@ -152,20 +153,20 @@ bus_services(void **state)
                         "users=ipc:///tmp/u.ipc",
                         "--bus=token=tcp://[::1]:1",
                         "--bus",
-                        "mfa_2=tcp://127.0.0.1:7103"};
+                        "mfa_2=tcp://127.0.0.1:7199"};
         assert_int_equal(parse(e, 6, argv, &c), GW_OPTIONS_OK);
-        assert_int_equal(c.n_bus, 3);
+        assert_int_equal(c.n_bus, 4);
         assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://[::1]:1");
         assert_string_equal(gw_options_bus_url(&c, "users"), "ipc:///tmp/u.ipc");
-        assert_string_equal(gw_options_bus_url(&c, "mfa_2"), "tcp://127.0.0.1:7103");
-        assert_string_equal(c.bus[2].name, "mfa_2");
+        assert_string_equal(gw_options_bus_url(&c, "mfa_2"), "tcp://127.0.0.1:7199");
+        assert_string_equal(c.bus[3].name, "mfa_2"); /* given ones after the defaults */
     }
     {
         /* The old spelling still works, and the last one given wins. */
         char *argv[] = {"gw", "--bus", "token=tcp://127.0.0.1:1", "--bus-token",
                         "tcp://127.0.0.1:2"};
         assert_int_equal(parse(NULL, 5, argv, &c), GW_OPTIONS_OK);
-        assert_int_equal(c.n_bus, 2);
+        assert_int_equal(c.n_bus, 3);
         assert_string_equal(gw_options_bus_url(&c, "token"), "tcp://127.0.0.1:2");
         assert_string_equal(gw_options_bus_url(&c, "users"), "tcp://127.0.0.1:7102");
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authorize.pb-c.h"
 #include "token.pb-c.h"
 #include "users.pb-c.h"
 
@@ -38,6 +39,18 @@ static const gw_route routes[] = {
     {"POST", "/u/reset-password", "users", "users.ResetSubmit",
      &tollgate__users__reset_submit_request__descriptor,
      &tollgate__users__reset_page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
+    {"GET", "/authorize", "authorize", "authorize.Authorize",
+     &tollgate__authorize__authorize_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"GET", "/u/login", "authorize", "authorize.LoginPage",
+     &tollgate__authorize__login_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"POST", "/u/login", "authorize", "authorize.LoginSubmit",
+     &tollgate__authorize__login_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
+    {"GET", "/v2/logout", "authorize", "authorize.Logout",
+     &tollgate__authorize__logout_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
     {"POST", "/dbconnections/signup", "users", "users.Signup",
      &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor,
      GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},

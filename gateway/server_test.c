@@ -277,10 +277,13 @@ setup(void **state)
     gw_server_set_tls(fx.srv, ssl);
     assert_int_equal(gw_server_listen(fx.srv), TG_OK);
     assert_int_equal(gw_server_add_service(fx.srv, "token", fx.bus_url), TG_OK);
-    /* No users replica here: the routes only need its client to exist. */
+    /* No users or authorize replica here: the routes only need their clients to exist. */
     snprintf(fx.users_url, sizeof(fx.users_url), "ipc:///tmp/tg-gw-test-users-%d.ipc",
              (int)getpid());
     assert_int_equal(gw_server_add_service(fx.srv, "users", fx.users_url), TG_OK);
+    snprintf(fx.users_url, sizeof(fx.users_url), "ipc:///tmp/tg-gw-test-authorize-%d.ipc",
+             (int)getpid());
+    assert_int_equal(gw_server_add_service(fx.srv, "authorize", fx.users_url), TG_OK);
     assert_int_equal(gw_server_check_routes(fx.srv), TG_OK);
     fx.h2c_port = gw_server_port(fx.srv, false);
     fx.tls_port = gw_server_port(fx.srv, true);
