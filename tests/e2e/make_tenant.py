@@ -15,6 +15,8 @@ API_HS = "https://hs.e2e.test/"
 API_ES = "https://es.e2e.test/"
 API_NOGRANT = "https://nogrant.e2e.test/"
 API_OFFLINE = "https://offline.e2e.test/"
+WEB_CALLBACK = "https://app.e2e.test/callback"
+SPA_CALLBACK = "https://spa.e2e.test/"
 DB_CONNECTION = "Username-Password-Authentication"
 DB_USERNAME_CONNECTION = "e2e-usernames"
 DB_NO_SIGNUP_CONNECTION = "e2e-no-signup"
@@ -48,7 +50,9 @@ def main(run_dir: Path) -> None:
                client_secret="s3cr-et_~.!*'()+/=%:" + secrets.token_hex(8)),
         client("E2E No Grant", "client_secret_post"),
         client("E2E No CC", "client_secret_post", grant_types=["authorization_code"]),
-        client("E2E SPA", "none", app_type="spa", grant_types=["authorization_code"]),
+        client("E2E SPA", "none", app_type="spa", grant_types=["authorization_code"],
+               callbacks=[SPA_CALLBACK], allowed_logout_urls=[SPA_CALLBACK],
+               web_origins=["https://spa.e2e.test"]),
     ]
     jwt_client = {"name": "E2E JWT", "app_type": "non_interactive",
                   "client_id": "e2e-jwt-" + secrets.token_hex(6),
@@ -61,7 +65,9 @@ def main(run_dir: Path) -> None:
     password_grants = ["password", "http://auth0.com/oauth/grant-type/password-realm",
                        "authorization_code", "refresh_token"]
     clients.append(client("E2E Web", "client_secret_post", app_type="regular_web",
-                          grant_types=list(password_grants)))
+                          grant_types=list(password_grants),
+                          callbacks=[WEB_CALLBACK, "http://localhost:3000/callback"],
+                          allowed_logout_urls=["https://app.e2e.test/"]))
     clients.append(client("E2E Web Not Enabled", "client_secret_post", app_type="regular_web",
                           grant_types=list(password_grants)))
     # Rotating, expiring refresh tokens with short lifetimes (contract.md §21.1).
@@ -136,6 +142,7 @@ def main(run_dir: Path) -> None:
                  "offline": API_OFFLINE},
         "hs_secret": tenant["resourceServers"][1]["signing_secret"],
         "smtp": info_smtp,
+        "callbacks": {"web": WEB_CALLBACK, "spa": SPA_CALLBACK},
         "connections": {"default": DB_CONNECTION, "usernames": DB_USERNAME_CONNECTION,
                         "no_signup": DB_NO_SIGNUP_CONNECTION},
         "jwt_key": str(run_dir / "e2e_jwt_key.pem"),
