@@ -143,64 +143,6 @@ verify_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__Token
     return err;
 }
 
-/* Drops offline_access from *scope (arena) when no refresh token may be issued. */
-static tg_err
-settle_offline_access(bus_ctx *ctx, const config_client *client,
-                      const config_resource_server *api, char **scope)
-{
-    char *kept = bus_ctx_strdup(ctx, ""), word[256];
-
-    if (!token_scope_has(*scope, "offline_access") || token_refresh_allowed(client, api, *scope))
-        return TG_OK;
-    for (const char *p = *scope; *p != '\0' && kept != NULL;) {
-        size_t len = strcspn(p, " ");
-        if (len < sizeof(word)) { /* granted_scope() bounded every word already */
-            memcpy(word, p, len);
-            word[len] = '\0';
-            if (strcmp(word, "offline_access") != 0)
-                kept = token_scope_append(ctx, kept, word);
-        }
-        p += len;
-        p += strspn(p, " ");
-    }
-    if (kept == NULL)
-        return TG_ENOMEM;
-    *scope = kept;
-    return TG_OK;
-}
-
-/* Access and ID tokens, plus a refresh token of a new family when offline_access stands in
- * the granted scope (authorization_code will issue through here as well). */
-static tg_err
-issue_with_refresh(bus_ctx *ctx, const token_app *app, const config_resource_server *api,
-                   const config_client *client, const Tollgate__Users__User *user, char *scope,
-                   Tollgate__Token__TokenReply *reply)
-{
-    const config_refresh_token *rc = &client->refresh_token;
-    token_issue_req ir = {.api = api, .client = client, .user = user, .gty = "password"};
-    char *family = NULL, *rt = NULL;
-    tg_err err;
-
-    if ((err = settle_offline_access(ctx, client, api, &scope)) != TG_OK)
-        return err;
-    ir.scope = scope;
-    if (token_scope_has(scope, "offline_access")) {
-        int64_t family_exp = rc->infinite_token_lifetime ? 0 : tg_now_s() + rc->token_lifetime;
-
-        if ((err = token_refresh_family_new(ctx, app, client, user->user_id, &family)) != TG_OK)
-            return err;
-        err = token_refresh_issue(ctx, app, client, family, family_exp, user->user_id,
-                                  api != NULL ? api->identifier : "", scope, &rt, NULL);
-        if (err != TG_OK)
-            return err;
-        ir.family_id = family;
-    }
-    if ((err = token_issue_user_tokens(ctx, app, &ir, reply)) != TG_OK)
-        return err;
-    reply->refresh_token = rt != NULL ? rt : "";
-    return TG_OK;
-}
-
 tg_err
 token_grant_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *req,
                      const token_client_auth *auth, Tollgate__Token__TokenReply *reply)
@@ -222,7 +164,9 @@ token_grant_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__
         return err;
     if ((err = verify_password(ctx, app, req, auth, &vp)) != TG_OK)
         return err;
-    err = issue_with_refresh(ctx, app, api, auth->client, vp->user, scope, reply);
+    token_issue_req ir = {.api = api, .client = auth->client, .user = vp->user, .scope = scope,
+                          .gty = "password"};
+    err = token_issue_with_refresh(ctx, app, &ir, reply);
     if (err == TG_OK)
         LOG_INFO("%s tokens issued client_id=%s user_id=%s audience=%s", req->grant_type,
                  auth->client->client_id, vp->user->user_id, api ? api->identifier : "-");

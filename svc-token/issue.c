@@ -1,7 +1,7 @@
 /*
  * The tokens a user grant hands out (contract.md §4.3, §4.5): an access token (a JWT for the
  * audience's API, or an opaque /userinfo-only token when there is none) and an ID token when
- * openid was granted. Every grant acting for a user (password, refresh_token, and later
+ * openid was granted. Every grant acting for a user (password, refresh_token,
  * authorization_code) issues through here, so they never disagree on shape or claims.
  */
 #include <string.h>
@@ -49,8 +49,7 @@ token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_re
         err = token_userinfo_token_issue(app, ir->user->user_id, ir->client->client_id,
                                          ir->scope, ir->family_id, &access);
     if (err == TG_OK && token_scope_has(ir->scope, "openid"))
-        err = token_id_token_sign(app, ir->client, bus_ctx_issuer(ctx), ir->user, ir->scope,
-                                  &id_token);
+        err = token_id_token_sign(app, ir, bus_ctx_issuer(ctx), access, &id_token);
     if (err != TG_OK)
         goto out;
     reply->access_token = bus_ctx_strdup(ctx, access);
@@ -66,4 +65,62 @@ out:
     tg_free_secret_str(access);
     tg_free_secret_str(id_token);
     return err;
+}
+
+/* Drops offline_access from *scope (arena) when no refresh token may be issued, so the
+ * response never claims a grant it did not make. */
+static tg_err
+settle_offline_access(bus_ctx *ctx, const config_client *client,
+                      const config_resource_server *api, const char **scope)
+{
+    char *kept = bus_ctx_strdup(ctx, ""), word[256];
+
+    if (!token_scope_has(*scope, "offline_access") || token_refresh_allowed(client, api, *scope))
+        return TG_OK;
+    for (const char *p = *scope; *p != '\0' && kept != NULL;) {
+        size_t len = strcspn(p, " ");
+        if (len > 0 && len < sizeof(word)) { /* the grants bounded every word already */
+            memcpy(word, p, len);
+            word[len] = '\0';
+            if (strcmp(word, "offline_access") != 0)
+                kept = token_scope_append(ctx, kept, word);
+        }
+        p += len;
+        p += strspn(p, " ");
+    }
+    if (kept == NULL)
+        return TG_ENOMEM;
+    *scope = kept;
+    return TG_OK;
+}
+
+tg_err
+token_issue_with_refresh(bus_ctx *ctx, const token_app *app, token_issue_req *ir,
+                         Tollgate__Token__TokenReply *reply)
+{
+    const config_client *client = ir->client;
+    const config_refresh_token *rc = &client->refresh_token;
+    const char *aud = ir->api != NULL ? ir->api->identifier : "";
+    char *family = NULL, *rt = NULL;
+    tg_err err;
+
+    ir->family_id = NULL;
+    if ((err = settle_offline_access(ctx, client, ir->api, &ir->scope)) != TG_OK)
+        return err;
+    if (token_scope_has(ir->scope, "offline_access")) {
+        int64_t family_exp = rc->infinite_token_lifetime ? 0 : tg_now_s() + rc->token_lifetime;
+        const char *uid = ir->user->user_id;
+
+        if ((err = token_refresh_family_new(ctx, app, client, uid, &family)) != TG_OK)
+            return err;
+        err = token_refresh_issue(ctx, app, client, family, family_exp, uid, aud, ir->scope, &rt,
+                                  NULL);
+        if (err != TG_OK)
+            return err;
+        ir->family_id = family;
+    }
+    if ((err = token_issue_user_tokens(ctx, app, ir, reply)) != TG_OK)
+        return err;
+    reply->refresh_token = rt != NULL ? rt : "";
+    return TG_OK;
 }

@@ -22,6 +22,7 @@ typedef struct options {
     const char *store_url;
     char *bus_urls;            /* comma-separated callers to dial */
     char *users_bus;           /* the svc-users bus device(s) to dial, comma-separated */
+    char *authorize_bus;       /* the svc-authorize bus device(s) to dial, comma-separated */
     const char *master_key_file;
     const char *key_cn;
     const char *replica_id;
@@ -40,10 +41,10 @@ static void
 usage(FILE *f)
 {
     fputs("usage: tollgate-svc-token --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
-          "         [--users-bus URL[,URL...]] [--workers N] [--master-key-file FILE] [--key-cn CN]\n"
-          "         [--replica-id ID] [--print-credentials]\n"
-          "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_USERS_BUS TG_WORKERS TG_MASTER_KEY_FILE "
-          "TG_MASTER_KEY TG_KEY_CN\n",
+          "         [--users-bus URL[,URL...]] [--authorize-bus URL[,URL...]] [--workers N]\n"
+          "         [--master-key-file FILE] [--key-cn CN] [--replica-id ID] [--print-credentials]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_TOKEN TG_USERS_BUS TG_AUTHORIZE_BUS TG_WORKERS "
+          "TG_MASTER_KEY_FILE TG_MASTER_KEY TG_KEY_CN\n",
           f);
 }
 
@@ -55,6 +56,7 @@ parse_options(int argc, char **argv, options *o)
         {"store", required_argument, NULL, 's'},
         {"bus", required_argument, NULL, 'b'},
         {"users-bus", required_argument, NULL, 'u'},
+        {"authorize-bus", required_argument, NULL, 'a'},
         {"workers", required_argument, NULL, 'w'},
         {"master-key-file", required_argument, NULL, 'm'},
         {"key-cn", required_argument, NULL, 'c'},
@@ -63,13 +65,14 @@ parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus;
+    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus, *authorize_bus;
     char *end;
     int c;
 
     o->tenant = env_or("TG_TENANT_FILE", NULL);
     o->store_url = env_or("TG_STORE", "sqlite:tollgate-token.db");
     users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    authorize_bus = env_or("TG_AUTHORIZE_BUS", "tcp://127.0.0.1:7115");
     o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
     o->key_cn = env_or("TG_KEY_CN", "tollgate");
     o->workers = strtol(env_or("TG_WORKERS", "8"), NULL, 10);
@@ -79,6 +82,7 @@ parse_options(int argc, char **argv, options *o)
         case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
         case 'u': users_bus = optarg; break;
+        case 'a': authorize_bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'c': o->key_cn = optarg; break;
         case 'r': o->replica_id = optarg; break;
@@ -96,8 +100,9 @@ parse_options(int argc, char **argv, options *o)
     if (optind != argc || o->tenant == NULL || o->workers < 1 || o->workers > 256)
         return -1;
     o->bus_urls = strdup(bus);
-    o->users_bus = strdup(users_bus); /* both are split in place later */
-    return o->bus_urls != NULL && o->users_bus != NULL ? 0 : -1;
+    o->users_bus = strdup(users_bus); /* all are split in place later */
+    o->authorize_bus = strdup(authorize_bus);
+    return o->bus_urls != NULL && o->users_bus != NULL && o->authorize_bus != NULL ? 0 : -1;
 }
 
 static void
@@ -119,6 +124,7 @@ purge_expired(void *arg)
     store_purge_expired(st, TOKEN_COLL_USERINFO, NULL);
     store_purge_expired(st, TOKEN_COLL_REFRESH, NULL);
     store_purge_expired(st, TOKEN_COLL_FAMILIES, NULL);
+    store_purge_expired(st, TOKEN_COLL_CODE_GRANTS, NULL);
 }
 
 int
@@ -126,7 +132,7 @@ main(int argc, char **argv)
 {
     options opt = {0};
     char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
-    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL;
+    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL, *authorize_log = NULL;
     config *cfg = NULL;
     token_app app = {0};
     bus_server *srv = NULL;
@@ -164,15 +170,26 @@ main(int argc, char **argv)
         LOG_ERROR("cannot dial the svc-users bus device(s) %s", users_log ? users_log : "");
         goto out;
     }
+    /* The same for svc-authorize, which redeems authorization codes. */
+    memset(devices, 0, sizeof(devices));
+    authorize_log = strdup(opt.authorize_bus);
+    if (authorize_log == NULL ||
+        tg_split_list(opt.authorize_bus, ',', devices, MAX_CALLERS) == 0 ||
+        bus_client_open_dial((const char *const *)devices, &app.authorize) != TG_OK) {
+        LOG_ERROR("cannot dial the svc-authorize bus device(s) %s",
+                  authorize_log ? authorize_log : "");
+        goto out;
+    }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = token_methods,
                           .n_methods = token_n_methods, .workers = (size_t)opt.workers,
                           .app = &app, .replica_id = opt.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
-    LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s)",
+    LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s, "
+             "svc-authorize: %s)",
              cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.workers,
-             store_driver_name(app.st), users_log);
+             store_driver_name(app.st), users_log, authorize_log);
     tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");
     rc = 0;
@@ -183,6 +200,7 @@ out:
         LOG_INFO("stopped; served=%llu", (unsigned long long)served);
     }
     bus_client_close(app.users);
+    bus_client_close(app.authorize);
     token_keys_fini(&app.keys);
     store_close(app.st);
     config_free(cfg);
@@ -190,5 +208,7 @@ out:
     free(opt.bus_urls);
     free(opt.users_bus);
     free(users_log);
+    free(opt.authorize_bus);
+    free(authorize_log);
     return rc;
 }

@@ -6,6 +6,7 @@
 #define TG_SVC_TOKEN_H
 
 #include "bus/bus.h"
+#include "authorize.pb-c.h"
 #include "config/config.h"
 #include "jose/jose.h"
 #include "store/store.h"
@@ -26,7 +27,8 @@ typedef struct token_app {
     const config *cfg;
     store *st;
     token_keys keys;
-    bus_client *users; /* svc-users (we listen, its replicas dial); NULL: none configured */
+    bus_client *users;     /* svc-users' bus device (we dial it); NULL: none configured */
+    bus_client *authorize; /* svc-authorize's bus device (we dial it); NULL: none configured */
 } token_app;
 
 /* Loads (or creates, once for all replicas) the keys for every alg the tenant needs.
@@ -42,6 +44,7 @@ const jose_key *token_keys_get(const token_keys *keys, jose_alg alg);
 #define TOKEN_COLL_USERINFO "userinfo_tokens"
 #define TOKEN_COLL_REFRESH "refresh_tokens"
 #define TOKEN_COLL_FAMILIES "refresh_families"
+#define TOKEN_COLL_CODE_GRANTS "code_grants"
 tg_err token_store_ensure(store *st);
 
 /* The authenticated caller of the token endpoint. */
@@ -82,9 +85,15 @@ tg_err token_grant_refresh(bus_ctx *ctx, const token_app *app,
                            const Tollgate__Token__TokenRequest *req,
                            const token_client_auth *auth, Tollgate__Token__TokenReply *reply);
 
+tg_err token_grant_code(bus_ctx *ctx, const token_app *app,
+                        const Tollgate__Token__TokenRequest *req, const token_client_auth *auth,
+                        Tollgate__Token__TokenReply *reply);
+
 /* ---- user-token issuance (issue.c), shared by every grant that acts for a user ---- */
 /* What a grant decided; everything borrowed. family_id: the refresh-token family the tokens
- * come from ("" or NULL: none). gty: the access token's gty claim, NULL for none. */
+ * come from ("" or NULL: none). gty: the access token's gty claim, NULL for none. The ID
+ * token's session facts come from an authorization code: nonce and sid (NULL or "": omitted)
+ * and auth_time (0: now, the user authenticated in this very request). */
 typedef struct token_issue_req {
     const config_resource_server *api; /* NULL: opaque /userinfo token */
     const config_client *client;
@@ -92,11 +101,20 @@ typedef struct token_issue_req {
     const char *scope;
     const char *family_id;
     const char *gty;
+    const char *nonce;
+    const char *sid;
+    int64_t auth_time;
 } token_issue_req;
 /* Fills reply's access_token, id_token (when openid), token_type, expires_in and scope (arena
  * copies). The refresh token is the caller's business. */
 tg_err token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
                                Tollgate__Token__TokenReply *reply);
+/* A login's tokens (password, authorization_code): as token_issue_user_tokens, plus a refresh
+ * token of a new family when offline_access stands in ir->scope and token_refresh_allowed();
+ * otherwise offline_access is dropped from the granted scope. On success ir->scope is the
+ * granted scope and ir->family_id the new family (NULL: none), both arena strings. */
+tg_err token_issue_with_refresh(bus_ctx *ctx, const token_app *app, token_issue_req *ir,
+                                Tollgate__Token__TokenReply *reply);
 
 /* ---- refresh tokens (store_refresh.c; contract.md §4.4, §21.1) ----
  * Tokens are "v1." + base64url(32 random bytes); the store keeps only the hex SHA-256 as _id
@@ -123,7 +141,7 @@ tg_err token_refresh_family_revoke(const token_app *app, const char *family_id);
 /* Whether family exists and is not revoked. */
 bool token_refresh_family_is_live(const token_app *app, const char *family_id);
 
-/* ---- svc-users client (users_client.c) ----
+/* ---- neighbour services (neighbour_client.c) ----
  * Calls method on svc-users with ctx's request id, issuer and deadline. On success *out is
  * the unpacked reply (reply_desc), freed by the caller with protobuf_c_message_free_unpacked(
  * *out, NULL). When svc-users refuses, TG_EDENIED is returned and, if pass_refusal, its
@@ -135,6 +153,11 @@ tg_err token_users_call(bus_ctx *ctx, const token_app *app, const char *method,
                         const ProtobufCMessage *req,
                         const ProtobufCMessageDescriptor *reply_desc, bool pass_refusal,
                         ProtobufCMessage **out);
+/* The same for svc-authorize (proto/authorize.proto), through app->authorize. */
+tg_err token_authorize_call(bus_ctx *ctx, const token_app *app, const char *method,
+                            const ProtobufCMessage *req,
+                            const ProtobufCMessageDescriptor *reply_desc, bool pass_refusal,
+                            ProtobufCMessage **out);
 
 /* ---- scopes (scope.c): space-separated lists in arena memory ---- */
 /* Whether the space-separated list has word (exact, whole word). */
@@ -150,11 +173,12 @@ char *token_scope_append(bus_ctx *ctx, char *list, const char *word);
 tg_err token_claims_add_user(json_t *obj, const Tollgate__Users__User *user, const char *scope);
 
 /* ---- ID tokens (id_token.c) ----
- * Signs an ID token for client about user with the client's jwt_configuration.alg (RS256 with
- * the tenant key, HS256 keyed with the client secret). *out is a heap string the caller
- * frees. */
-tg_err token_id_token_sign(const token_app *app, const config_client *client, const char *issuer,
-                           const Tollgate__Users__User *user, const char *scope, char **out);
+ * Signs an ID token for ir's client about ir's user with the client's jwt_configuration.alg
+ * (RS256 with the tenant key, HS256 keyed with the client secret), with ir's nonce, sid and
+ * auth_time, and at_hash of access_token (borrowed; NULL: none). *out is a heap string the
+ * caller frees. */
+tg_err token_id_token_sign(const token_app *app, const token_issue_req *ir, const char *issuer,
+                           const char *access_token, char **out);
 
 /* ---- opaque /userinfo tokens (userinfo_token.c) ----
  * Stored only as the hex SHA-256 of the token, with {sub, client_id, scope, iat, family_id?,

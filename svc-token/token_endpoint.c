@@ -19,6 +19,7 @@ static const struct {
     {"password", token_grant_password},
     {"http://auth0.com/oauth/grant-type/password-realm", token_grant_password},
     {"refresh_token", token_grant_refresh},
+    {"authorization_code", token_grant_code},
 };
 
 tg_err

@@ -94,22 +94,28 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     (void)reqm;
 
     reply->issuer = bus_ctx_strdup(ctx, bus_ctx_issuer(ctx));
+    reply->authorization_endpoint = endpoint(ctx, "authorize");
     reply->token_endpoint = endpoint(ctx, "oauth/token");
     reply->jwks_uri = endpoint(ctx, ".well-known/jwks.json");
     reply->userinfo_endpoint = endpoint(ctx, "userinfo");
     reply->revocation_endpoint = endpoint(ctx, "oauth/revoke");
-    if (reply->issuer == NULL || reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
+    if (reply->issuer == NULL || reply->authorization_endpoint == NULL ||
+        reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
         reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL)
         return TG_ENOMEM;
-    LIST(grant_types_supported, "client_credentials", "password",
+    LIST(grant_types_supported, "authorization_code", "client_credentials", "password",
          "http://auth0.com/oauth/grant-type/password-realm", "refresh_token");
+    LIST(response_types_supported, "code");
+    LIST(response_modes_supported, "query", "fragment", "form_post");
+    /* Auth0 also lists plain; we refuse it (RFC 9700 §2.1.1), so only S256. */
+    LIST(code_challenge_methods_supported, "S256");
     LIST(scopes_supported, "openid", "profile", "email", "phone", "offline_access");
     LIST(subject_types_supported, "public");
     LIST(id_token_signing_alg_values_supported, "RS256", "HS256");
     /* What claims.c, id_token.c and the access tokens emit. */
     LIST(claims_supported, "aud", "auth_time", "email", "email_verified", "exp", "family_name",
-         "given_name", "iat", "iss", "name", "nickname", "phone_number", "phone_number_verified",
-         "picture", "sub", "updated_at");
+         "given_name", "iat", "iss", "name", "nickname", "nonce", "phone_number",
+         "phone_number_verified", "picture", "sid", "sub", "updated_at");
     LIST(token_endpoint_auth_methods_supported, "client_secret_basic", "client_secret_post",
          "private_key_jwt");
     LIST(token_endpoint_auth_signing_alg_values_supported, "RS256", "RS384", "PS256", "ES256");
