@@ -1,0 +1,236 @@
+/*
+ * svc-authorize: the browser-facing sign-in (proto/authorize.proto): /authorize, the login
+ * page, SSO sessions, authorization codes and /v2/logout. Every browser-facing answer is a
+ * tollgate.web.Directive (302, HTML page, form_post page); only svc-token mints tokens. This
+ * header is the service's internal contract between its files; nothing outside includes it.
+ */
+#ifndef TG_SVC_AUTHORIZE_H
+#define TG_SVC_AUTHORIZE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "authorize.pb-c.h"
+#include "bus/bus.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "users.pb-c.h"
+
+/* ---- the runtime ---------------------------------------------------------------------- */
+
+/* The one runtime object, made in main and passed to handlers as the bus app pointer.
+ * Immutable after start. */
+typedef struct authorize_app {
+    const config *cfg;
+    store *st;
+    bus_client *users;          /* the users bus device front(s); NULL: none configured */
+    int64_t session_lifetime_s; /* absolute SSO session lifetime */
+    int64_t session_idle_s;     /* idle SSO session lifetime */
+} authorize_app;
+
+/* Auth0's defaults ("Require log in after" 7 days, idle 3 days); the tenant file has no such
+ * settings yet. */
+#define AUTHORIZE_SESSION_LIFETIME_S (7 * 24 * 3600)
+#define AUTHORIZE_SESSION_IDLE_S (3 * 24 * 3600)
+
+/* Collections svc-authorize owns (namespace "authorize"). */
+#define AUTHORIZE_COLL_TXN "transactions"
+#define AUTHORIZE_COLL_SESSIONS "sessions"
+#define AUTHORIZE_COLL_CODES "codes"
+tg_err authorize_store_ensure(store *st);
+
+#define AUTHORIZE_TXN_SECONDS 600  /* a login transaction lives 10 minutes */
+#define AUTHORIZE_CODE_SECONDS 60  /* an authorization code lives 60 s (contract §5.5) */
+#define AUTHORIZE_SECRET_BYTES 32  /* random bytes behind codes, session cookies, CSRF */
+#define AUTHORIZE_TXN_BYTES 24     /* random bytes behind a transaction id */
+#define AUTHORIZE_MAX_PARAM 2048   /* longest accepted /authorize parameter value */
+
+#define AUTHORIZE_SESSION_COOKIE "tg_session"
+#define AUTHORIZE_SESSION_COOKIE_COMPAT "tg_session_compat"
+#define AUTHORIZE_CSRF_COOKIE "tg_login_csrf"
+
+#define AUTHORIZE_MSG_CALLBACK_MISMATCH                                                       \
+    "Callback URL mismatch. The provided redirect_uri is not in the list of allowed "         \
+    "callback URLs. Please go to the Application Settings page and make sure you are "       \
+    "sending a valid callback url from your application."
+#define AUTHORIZE_MSG_INVALID_CODE "Invalid authorization code"
+
+/* ---- URLs and cookies (url.c: pure functions) -------------------------------------------- */
+
+/* Whether uri is usable as a redirect target at all: non-empty, at most AUTHORIZE_MAX_PARAM
+ * bytes, no control characters, spaces or backslashes, an explicit scheme, and not one of
+ * the script-capable schemes (javascript:, data:, vbscript:, file:). */
+bool authorize_uri_is_safe(const char *uri);
+/* The client's callback uri is allowed for: byte-exact match with one of callbacks (no
+ * normalisation, no wildcards, so look-alike hosts, userinfo and encoded characters never
+ * match a registered URL they are not), and authorize_uri_is_safe(). */
+bool authorize_callback_is_allowed(const config_strv *callbacks, const char *uri);
+/* Whether returnTo matches one of allowed the way Auth0 matches Allowed Logout URLs: the
+ * query and fragment of returnTo are ignored, scheme and host (the authority) compare
+ * case-insensitively, the path case-sensitively; a scheme is required. */
+bool authorize_logout_url_is_allowed(const config_strv *allowed, const char *return_to);
+/* Writes s percent-encoded (everything but RFC 3986 unreserved characters) to f. */
+void authorize_url_put_encoded(FILE *f, const char *s);
+/* base + sep + k1=v1&k2=v2... (keys and values percent-encoded; pairs with a NULL or empty
+ * value are skipped). sep is '?' or '#'; '?' becomes '&' when base already holds a query.
+ * kv holds n (key, value) pairs. Heap string, free(); NULL on allocation failure. */
+char *authorize_url_with_params(const char *base, char sep, const char *const (*kv)[2],
+                                size_t n);
+/* Copies the value of cookie `name` from a Cookie header into out. false when absent or
+ * longer than outlen - 1. header may be NULL. */
+bool authorize_cookie_get(const char *header, const char *name, char *out, size_t outlen);
+/* Whether s is exactly the base64url text of AUTHORIZE_SECRET_BYTES random bytes. */
+bool authorize_secret_is_well_formed(const char *s);
+/* Lower-case hex SHA-256 of s into out (65 bytes). */
+void authorize_sha256_hex(const char *s, char out[65]);
+
+/* ---- HTML (html.c: pure functions) --------------------------------------------------------- */
+
+/* The inline script of the form_post page and its CSP hash source ('sha256-...'). */
+#define AUTHORIZE_FORM_POST_SCRIPT "document.forms[0].submit();"
+#define AUTHORIZE_FORM_POST_SCRIPT_HASH "'sha256-8lDeP0UDwCO6/RhblgeH/ctdBzjVpJxrXizsnIk3cEQ='"
+
+/* Writes s to f with & < > " ' as HTML entities. (svc-users' reset page has the same helper:
+ * a candidate for lib/.) */
+void authorize_html_put(FILE *f, const char *s);
+/* A page with a title and one paragraph; error (may be NULL) is shown as a code. All text is
+ * escaped. Heap string, free(); NULL on allocation failure. */
+char *authorize_message_html(const char *friendly_name, const char *title, const char *error,
+                             const char *text);
+/* The login form for transaction state. client_name, username (prefill) and error may be NULL
+ * or "". Heap string, free(); NULL on allocation failure. */
+char *authorize_login_html(const char *friendly_name, const char *client_name,
+                           const char *state, const char *csrf, const char *username,
+                           const char *error);
+/* The form_post response page: an auto-submitting POST form to action with one hidden input
+ * per (key, value) pair of kv (n pairs; NULL or empty values skipped) and a submit button for
+ * browsers without script. Heap string, free(); NULL on allocation failure. */
+char *authorize_form_post_html(const char *action, const char *const (*kv)[2], size_t n);
+
+/* ---- replies (reply.c) ------------------------------------------------------------------ */
+
+/* Set-Cookie values of one reply (borrowed strings). */
+#define AUTHORIZE_MAX_COOKIES 4
+typedef struct authorize_cookies {
+    const char *v[AUTHORIZE_MAX_COOKIES];
+    size_t n;
+} authorize_cookies;
+
+/* An HTML page: html is taken (freed here, NULL means allocation failed: TG_ENOMEM); csp NULL
+ * is the default policy; cookies may be NULL. Adds the anti-framing, no-referrer and no-store
+ * headers. */
+tg_err authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status,
+                            char *html, const char *csp, const authorize_cookies *cookies);
+/* 302 to location (copied). cookies may be NULL. */
+tg_err authorize_reply_redirect(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                const char *location, const authorize_cookies *cookies);
+/* An error page with the tenant's name. */
+tg_err authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
+                                  Tollgate__Authorize__PageReply *reply, int status,
+                                  const char *error, const char *description);
+
+typedef enum authorize_mode {
+    AUTHORIZE_MODE_QUERY = 0,
+    AUTHORIZE_MODE_FRAGMENT,
+    AUTHORIZE_MODE_FORM_POST,
+} authorize_mode;
+
+/* Where the answer of a trusted authorization request goes. Strings borrowed; state "" when
+ * the client sent none. */
+typedef struct authorize_target {
+    const char *redirect_uri;
+    authorize_mode mode;
+    const char *state;
+} authorize_target;
+
+/* Sends params (n pairs) plus state and iss (the issuer) to the target in its response mode. */
+tg_err authorize_reply_to_client(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                 const authorize_target *t, const char *const (*kv)[2],
+                                 size_t n, const authorize_cookies *cookies);
+/* An OAuth error (error, error_description) sent back to the trusted target. */
+tg_err authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                   const authorize_target *t, const char *error,
+                                   const char *description);
+
+/* ---- SSO sessions (session.c) --------------------------------------------------------------
+ * The cookie holds base64url(32 random bytes); the store keeps only its SHA-256 hex as _id of
+ * AUTHORIZE_COLL_SESSIONS with {sid, user_id, auth_time, created_at, last_used_at,
+ * absolute_expires_at, expires_at = min(absolute, last use + idle)}. */
+
+/* The live session named by the Cookie header (tg_session, else tg_session_compat); its idle
+ * expiry is pushed forward (best effort). TG_ENOTFOUND when none. *out a new reference. */
+tg_err authorize_session_find(const authorize_app *app, const char *cookie_header,
+                              json_t **out);
+/* Starts a new session (new id and cookie every time: no fixation) for user_id and ends the
+ * one the Cookie header named, if any. *sid_out an arena copy; *cookie_out the cookie value,
+ * freed with tg_free_secret_str(). */
+tg_err authorize_session_start(bus_ctx *ctx, const authorize_app *app,
+                               const char *cookie_header, const char *user_id,
+                               int64_t auth_time, char **sid_out, char **cookie_out);
+/* Ends the session the Cookie header names (no-op when none). */
+void authorize_session_end(const authorize_app *app, const char *cookie_header);
+/* Set-Cookie values (arena copies) that set, or with value NULL clear, both session cookies. */
+tg_err authorize_session_cookies(bus_ctx *ctx, const authorize_app *app, const char *value,
+                                 authorize_cookies *out);
+
+/* ---- codes (code.c) ----------------------------------------------------------------------- */
+
+/* What a code stands for. Strings borrowed; "" for absent. */
+typedef struct authorize_grant {
+    const char *client_id;
+    const char *redirect_uri; /* as sent to /authorize: "" when the default callback was used */
+    const char *user_id;
+    const char *scope;
+    const char *audience;
+    const char *nonce;
+    int64_t auth_time;
+    const char *sid;
+    const char *code_challenge;
+    const char *code_challenge_method;
+} authorize_grant;
+
+/* Mints a code for g: base64url(32 random bytes); only its SHA-256 hex is stored as _id of
+ * AUTHORIZE_COLL_CODES, expiring after AUTHORIZE_CODE_SECONDS. *code_out freed with
+ * tg_free_secret_str(). */
+tg_err authorize_code_issue(const authorize_app *app, const authorize_grant *g,
+                            char **code_out);
+
+/* ---- the /authorize request (authorize_endpoint.c, login.c) ----------------------------- */
+
+/* Finishes a login: a code for the grant, sent to the target with the given cookies. */
+tg_err authorize_complete(bus_ctx *ctx, const authorize_app *app,
+                          Tollgate__Authorize__PageReply *reply, const authorize_target *t,
+                          const authorize_grant *g, const authorize_cookies *cookies);
+/* The target a stored transaction names (strings borrowed from txn). */
+void authorize_txn_target(const json_t *txn, authorize_target *t);
+
+/* ---- svc-users (users_client.c) ----------------------------------------------------------- */
+
+/* Calls svc-users through the users bus device with ctx's request id, issuer and deadline.
+ * TG_OK: *out is the unpacked reply (protobuf_c_message_free_unpacked(*out, NULL)).
+ * TG_EDENIED: svc-users refused; when refusal is not NULL, *refusal gets the result holding
+ * the bus error, freed with bus_result_free(). TG_EUNAVAILABLE: nobody answered in time. */
+tg_err authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *method,
+                            const ProtobufCMessage *req,
+                            const ProtobufCMessageDescriptor *reply_desc,
+                            ProtobufCMessage **out, bus_result **refusal);
+
+/* ---- bus handlers (methods table in methods.c) -------------------------------------------- */
+
+tg_err authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
+                              ProtobufCMessage *reply);
+tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req,
+                               ProtobufCMessage *reply);
+tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
+                                 ProtobufCMessage *reply);
+tg_err authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage *reply);
+
+extern const bus_method authorize_methods[];
+extern const size_t authorize_n_methods;
+
+#endif

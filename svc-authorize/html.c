@@ -1,0 +1,164 @@
+/*
+ * The server-rendered pages: error and message pages, the login form and the form_post
+ * response page. Every value is HTML-escaped (attribute values are always double-quoted);
+ * no page but form_post has a script, and that one script is a constant whose hash the
+ * page's CSP allows (reply.c).
+ */
+#include <stdlib.h>
+
+#include "authorize.h"
+
+#define STYLE                                                                                 \
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"  \
+    "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem;"      \
+    "box-sizing:border-box}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"    \
+    ".error{color:#a00;border:1px solid #a00;padding:.5rem}"
+
+void
+authorize_html_put(FILE *f, const char *s)
+{
+    for (; s != NULL && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void
+page_head(FILE *f, const char *friendly_name, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          f);
+    authorize_html_put(f, title);
+    fputs("</title>\n<style>" STYLE "</style>\n</head>\n<body>\n<main>\n", f);
+    if (friendly_name != NULL && friendly_name[0] != '\0') {
+        fputs("<p>", f);
+        authorize_html_put(f, friendly_name);
+        fputs("</p>\n", f);
+    }
+    fputs("<h1>", f);
+    authorize_html_put(f, title);
+    fputs("</h1>\n", f);
+}
+
+/* Closes the memstream that writes into *buf (only fclose makes *buf final). */
+static char *
+finish(FILE *f, char **buf)
+{
+    if (fclose(f) != 0) {
+        free(*buf);
+        return NULL;
+    }
+    return *buf;
+}
+
+char *
+authorize_message_html(const char *friendly_name, const char *title, const char *error,
+                       const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        return NULL;
+    page_head(f, friendly_name, title);
+    if (error != NULL && error[0] != '\0') {
+        fputs("<p class=\"error\" role=\"alert\"><code>", f);
+        authorize_html_put(f, error);
+        fputs("</code>: ", f);
+        authorize_html_put(f, text);
+        fputs("</p>\n", f);
+    } else {
+        fputs("<p>", f);
+        authorize_html_put(f, text);
+        fputs("</p>\n", f);
+    }
+    fputs("</main>\n</body>\n</html>\n", f);
+    return finish(f, &buf);
+}
+
+char *
+authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
+                     const char *csrf, const char *username, const char *error)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool has_error = error != NULL && error[0] != '\0';
+
+    if (f == NULL)
+        return NULL;
+    page_head(f, friendly_name, "Log in");
+    if (client_name != NULL && client_name[0] != '\0') {
+        fputs("<p>Log in to continue to ", f);
+        authorize_html_put(f, client_name);
+        fputs(".</p>\n", f);
+    }
+    if (has_error) {
+        fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
+        authorize_html_put(f, error);
+        fputs("</p></div>\n", f);
+    }
+    fputs("<form method=\"post\" action=\"/u/login\">\n"
+          "<input type=\"hidden\" name=\"state\" value=\"",
+          f);
+    authorize_html_put(f, state);
+    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
+    authorize_html_put(f, csrf);
+    fputs("\">\n<label for=\"username\">Email address</label>\n"
+          "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
+          "autocapitalize=\"none\" spellcheck=\"false\" required value=\"",
+          f);
+    authorize_html_put(f, username);
+    fputs("\"", f);
+    if (has_error)
+        fputs(" aria-describedby=\"error\"", f);
+    if (username == NULL || username[0] == '\0')
+        fputs(" autofocus", f);
+    fputs(">\n<label for=\"password\">Password</label>\n"
+          "<input type=\"password\" id=\"password\" name=\"password\" "
+          "autocomplete=\"current-password\" required",
+          f);
+    if (username != NULL && username[0] != '\0')
+        fputs(" autofocus", f);
+    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n</main>\n</body>\n</html>\n",
+          f);
+    return finish(f, &buf);
+}
+
+char *
+authorize_form_post_html(const char *action, const char *const (*kv)[2], size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        return NULL;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>Submit This Form</title>\n</head>\n<body>\n<form method=\"post\" action=\"",
+          f);
+    authorize_html_put(f, action);
+    fputs("\">\n", f);
+    for (size_t i = 0; i < n; i++) {
+        if (kv[i][1] == NULL || kv[i][1][0] == '\0')
+            continue;
+        fputs("<input type=\"hidden\" name=\"", f);
+        authorize_html_put(f, kv[i][0]);
+        fputs("\" value=\"", f);
+        authorize_html_put(f, kv[i][1]);
+        fputs("\">\n", f);
+    }
+    fputs("<noscript><p>Script is disabled. Click Continue to go on.</p>"
+          "<button type=\"submit\">Continue</button></noscript>\n</form>\n"
+          "<script>" AUTHORIZE_FORM_POST_SCRIPT "</script>\n</body>\n</html>\n",
+          f);
+    return finish(f, &buf);
+}

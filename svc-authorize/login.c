@@ -1,0 +1,250 @@
+/*
+ * authorize.LoginPage (GET /u/login?state=) and authorize.LoginSubmit (POST /u/login): the
+ * server-rendered login page of a login transaction. Plain HTML form, no JavaScript; headers
+ * forbid framing (clickjacking), scripts, foreign form targets and referrers.
+ *
+ * CSRF is a double submit bound to the transaction: the transaction holds a random token; the
+ * page puts it in a hidden field and in the cookie tg_login_csrf (Path /u/login, Secure,
+ * HttpOnly, SameSite=Strict), and the POST must carry both, equal to the transaction's
+ * (constant time), else 403.
+ *
+ * The password check is svc-users' users.VerifyPassword; its refusal text ("Wrong email or
+ * password.", the brute-force block, "user is blocked") is shown on the page as it is. A good
+ * password takes the transaction exactly once (store_consume), starts a new SSO session and
+ * sends the code to the client.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authorize.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define MSG_TXN_INVALID                                                                       \
+    "This login link is invalid or has expired. Return to the application and sign in again."
+#define MSG_CSRF "This form could not be verified. Return to the application and sign in again."
+#define MSG_UNAVAILABLE "The service is temporarily unavailable. Please try again later."
+#define CSRF_MAX 64
+
+void
+authorize_txn_target(const json_t *txn, authorize_target *t)
+{
+    const char *state = json_string_value(json_object_get(txn, "state"));
+    json_int_t mode = json_integer_value(json_object_get(txn, "response_mode"));
+
+    t->redirect_uri = json_string_value(json_object_get(txn, "redirect_uri"));
+    t->state = state != NULL ? state : "";
+    t->mode = mode == AUTHORIZE_MODE_FRAGMENT || mode == AUTHORIZE_MODE_FORM_POST
+                  ? (authorize_mode)mode
+                  : AUTHORIZE_MODE_QUERY;
+}
+
+static const char *
+str(const json_t *doc, const char *name)
+{
+    const char *s = json_string_value(json_object_get(doc, name));
+
+    return s != NULL ? s : "";
+}
+
+/* The live, unused transaction named by state; TG_ENOTFOUND for anything else. One taken by
+ * this very request (a resend, same request id) still counts as unused. */
+static tg_err
+load_txn(bus_ctx *ctx, const authorize_app *app, const char *state, json_t **out)
+{
+    const char *by;
+    tg_err err;
+
+    *out = NULL;
+    if (state == NULL || state[0] == '\0' || strlen(state) > 64)
+        return TG_ENOTFOUND;
+    if ((err = store_get(app->st, AUTHORIZE_COLL_TXN, state, out)) != TG_OK)
+        return err;
+    by = json_string_value(json_object_get(*out, "consumed_by"));
+    if (by != NULL && strcmp(by, bus_ctx_request_id(ctx)) != 0) {
+        json_decref(*out);
+        *out = NULL;
+        return TG_ENOTFOUND;
+    }
+    return TG_OK;
+}
+
+static tg_err
+txn_invalid(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply)
+{
+    return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", MSG_TXN_INVALID);
+}
+
+/* The login page (again), with error (may be NULL) and the CSRF cookie. */
+static tg_err
+reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
+            int status, const json_t *txn, const char *username, const char *error)
+{
+    const config_client *client = config_client_by_id(app->cfg, str(txn, "client_id"));
+    authorize_cookies cookies = {.n = 1};
+    char cookie[160];
+
+    snprintf(cookie, sizeof(cookie),
+             AUTHORIZE_CSRF_COOKIE "=%s; Path=/u/login; Secure; HttpOnly; SameSite=Strict",
+             str(txn, "csrf"));
+    cookies.v[0] = cookie;
+    return authorize_reply_html(
+        ctx, reply, status,
+        authorize_login_html(app->cfg->tenant.friendly_name,
+                             client != NULL ? client->name : NULL, str(txn, "_id"),
+                             str(txn, "csrf"), username, error),
+        NULL, &cookies);
+}
+
+tg_err
+authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Authorize__LoginPageRequest *req = (const void *)reqm;
+    Tollgate__Authorize__PageReply *reply = (void *)replym;
+    const authorize_app *app = bus_ctx_app(ctx);
+    json_t *txn = NULL;
+    tg_err err;
+
+    err = load_txn(ctx, app, req->state, &txn);
+    if (err == TG_ENOTFOUND)
+        err = txn_invalid(ctx, app, reply);
+    else if (err == TG_OK)
+        err = reply_login(ctx, app, reply, 200, txn, str(txn, "login_hint"), NULL);
+    json_decref(txn);
+    return err;
+}
+
+/* The double-submit check: cookie and form token both equal the transaction's. */
+static bool
+csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
+{
+    char cookie[CSRF_MAX + 1];
+    bool a, b;
+
+    if (expected[0] == '\0' ||
+        !authorize_cookie_get(cookie_header, AUTHORIZE_CSRF_COOKIE, cookie, sizeof(cookie)))
+        return false;
+    /* both compared, always, so the time says nothing about which one failed */
+    a = tg_ct_streq(cookie, expected);
+    b = tg_ct_streq(form_token, expected);
+    return a && b;
+}
+
+/* The page status for a svc-users refusal. */
+static int
+refusal_status(const Tollgate__Bus__Error *e)
+{
+    switch (e->error_class) {
+    case TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST: return 400;
+    case TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS: return 429;
+    default: return 401;
+    }
+}
+
+/* The password is right: new session, then the code. */
+static tg_err
+finish_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
+             const Tollgate__Authorize__LoginSubmitRequest *req, const json_t *txn,
+             const Tollgate__Users__User *user)
+{
+    const char *cookie_header = req->web != NULL ? req->web->cookie : NULL;
+    authorize_cookies cookies = {0};
+    authorize_target t;
+    char *sid = NULL, *value = NULL;
+    int64_t now = tg_now_s();
+    json_t *taken = NULL;
+    tg_err err;
+
+    /* one transaction, one login, even when the form is posted twice at once */
+    err = store_consume(app->st, AUTHORIZE_COLL_TXN, str(txn, "_id"), bus_ctx_request_id(ctx),
+                        &taken);
+    if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
+        err = txn_invalid(ctx, app, reply);
+        goto out;
+    }
+    if (err != TG_OK ||
+        (err = authorize_session_start(ctx, app, cookie_header, user->user_id, now, &sid,
+                                       &value)) != TG_OK ||
+        (err = authorize_session_cookies(ctx, app, value, &cookies)) != TG_OK)
+        goto out;
+    cookies.v[cookies.n++] =
+        AUTHORIZE_CSRF_COOKIE "=; Path=/u/login; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
+    authorize_grant g = {
+        .client_id = str(txn, "client_id"),
+        .redirect_uri = str(txn, "redirect_uri_sent"),
+        .user_id = user->user_id,
+        .scope = str(txn, "scope"),
+        .audience = str(txn, "audience"),
+        .nonce = str(txn, "nonce"),
+        .auth_time = now,
+        .sid = sid,
+        .code_challenge = str(txn, "code_challenge"),
+        .code_challenge_method = str(txn, "code_challenge_method"),
+    };
+    authorize_txn_target(txn, &t);
+    LOG_INFO("login of user %s for client %s", user->user_id, g.client_id);
+    err = authorize_complete(ctx, app, reply, &t, &g, &cookies);
+out:
+    json_decref(taken);
+    tg_free_secret_str(value);
+    return err;
+}
+
+tg_err
+authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Authorize__LoginSubmitRequest *req = (const void *)reqm;
+    Tollgate__Authorize__PageReply *reply = (void *)replym;
+    const authorize_app *app = bus_ctx_app(ctx);
+    Tollgate__Users__VerifyPasswordRequest vreq = TOLLGATE__USERS__VERIFY_PASSWORD_REQUEST__INIT;
+    Tollgate__Users__VerifyPasswordReply *vreply = NULL;
+    bus_result *refusal = NULL;
+    json_t *txn = NULL;
+    tg_err err;
+
+    err = load_txn(ctx, app, req->state, &txn);
+    if (err == TG_ENOTFOUND) {
+        err = txn_invalid(ctx, app, reply);
+        goto out;
+    }
+    if (err != TG_OK)
+        goto out;
+    if (!csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
+                 str(txn, "csrf"))) {
+        err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
+        goto out;
+    }
+    vreq.connection = (char *)str(txn, "connection");
+    vreq.username = req->username;
+    vreq.password = req->password;
+    vreq.client_id = (char *)str(txn, "client_id");
+    vreq.client_ip = req->web != NULL ? req->web->client_ip : (char *)"";
+    err = authorize_users_call(ctx, app, "users.VerifyPassword", &vreq.base,
+                               &tollgate__users__verify_password_reply__descriptor,
+                               (ProtobufCMessage **)&vreply, &refusal);
+    if (err == TG_EDENIED && refusal != NULL) {
+        err = reply_login(ctx, app, reply, refusal_status(refusal->error), txn, req->username,
+                          refusal->error->error_description);
+        goto out;
+    }
+    if (err == TG_EUNAVAILABLE) {
+        err = authorize_reply_error_page(ctx, app, reply, 503, "temporarily_unavailable",
+                                         MSG_UNAVAILABLE);
+        goto out;
+    }
+    if (err != TG_OK)
+        goto out;
+    if (vreply->user == NULL || vreply->user->user_id[0] == '\0') {
+        LOG_ERROR("svc-users verified a password without a user");
+        err = TG_EPROTO;
+        goto out;
+    }
+    err = finish_login(ctx, app, reply, req, txn, vreply->user);
+out:
+    if (vreply != NULL)
+        protobuf_c_message_free_unpacked(&vreply->base, NULL);
+    bus_result_free(refusal);
+    json_decref(txn);
+    return err;
+}

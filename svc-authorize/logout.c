@@ -1,0 +1,65 @@
+/*
+ * authorize.Logout (GET /v2/logout, contract §14.1). returnTo must be one of the
+ * application's Allowed Logout URLs when client_id is given, else one of the tenant's; an
+ * unlisted returnTo gets Auth0's error page and no redirect (and the session stays: the
+ * request was not one the tenant agreed to). Otherwise the SSO session is deleted, both
+ * session cookies are cleared, and the browser goes to returnTo; with client_id and no
+ * returnTo to the application's first Allowed Logout URL; with neither, a small page.
+ * `federated` needs upstream identity providers, which do not exist yet: ignored.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "authorize.h"
+
+#define MSG_RETURN_TO_CLIENT                                                                  \
+    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "    \
+    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                          \
+    "https://manage.auth0.com/#/applications/%.200s/settings"
+#define MSG_RETURN_TO_TENANT                                                                  \
+    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "    \
+    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                          \
+    "https://manage.auth0.com/#/tenant/advanced"
+
+tg_err
+authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Authorize__LogoutRequest *req = (const void *)reqm;
+    Tollgate__Authorize__PageReply *reply = (void *)replym;
+    const authorize_app *app = bus_ctx_app(ctx);
+    const config_strv *allowed = &app->cfg->tenant.allowed_logout_urls;
+    const config_client *client = NULL;
+    const char *target = req->returnto;
+    authorize_cookies cookies = {0};
+    char desc[1536];
+    tg_err err;
+
+    if (req->client_id[0] != '\0') {
+        if ((client = config_client_by_id(app->cfg, req->client_id)) == NULL) {
+            snprintf(desc, sizeof(desc), "Unknown client: %.200s", req->client_id);
+            return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", desc);
+        }
+        allowed = &client->allowed_logout_urls;
+    }
+    if (target[0] != '\0' && !authorize_logout_url_is_allowed(allowed, target)) {
+        if (client != NULL)
+            snprintf(desc, sizeof(desc), MSG_RETURN_TO_CLIENT, target, client->client_id);
+        else
+            snprintf(desc, sizeof(desc), MSG_RETURN_TO_TENANT, target);
+        return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", desc);
+    }
+    if (target[0] == '\0' && client != NULL && allowed->n > 0 &&
+        authorize_uri_is_safe(allowed->v[0]))
+        target = allowed->v[0];
+    if (req->web != NULL)
+        authorize_session_end(app, req->web->cookie);
+    if ((err = authorize_session_cookies(ctx, app, NULL, &cookies)) != TG_OK)
+        return err;
+    if (target[0] != '\0')
+        return authorize_reply_redirect(ctx, reply, target, &cookies);
+    return authorize_reply_html(ctx, reply, 200,
+                                authorize_message_html(app->cfg->tenant.friendly_name,
+                                                       "Logged out", NULL,
+                                                       "You have been logged out."),
+                                NULL, &cookies);
+}

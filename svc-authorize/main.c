@@ -1,0 +1,180 @@
+/*
+ * tollgate-svc-authorize: reads the tenant file, opens its store, dials the users bus device
+ * and serves its bus methods until SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authorize.h"
+#include "core/log.h"
+#include "core/service.h"
+#include "core/util.h"
+
+#define MAX_CALLERS 8
+#define PURGE_EVERY_S 60
+
+typedef struct options {
+    const char *tenant;
+    const char *store_url;
+    char *bus_urls;  /* comma-separated callers to dial */
+    char *users_bus; /* the users bus device front(s) to dial, comma-separated */
+    const char *master_key_file;
+    const char *replica_id;
+    long workers;
+} options;
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
+
+static void
+usage(FILE *f)
+{
+    fputs("usage: tollgate-svc-authorize --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
+          "         [--users-bus URL[,URL...]] [--workers N] [--master-key-file FILE]\n"
+          "         [--replica-id ID]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_AUTHORIZE TG_USERS_BUS TG_WORKERS "
+          "TG_MASTER_KEY_FILE TG_MASTER_KEY\n",
+          f);
+}
+
+/* A whole decimal number in [min, max], else -1. */
+static long
+number(const char *s, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
+}
+
+static int
+parse_options(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"tenant", required_argument, NULL, 't'},
+        {"store", required_argument, NULL, 's'},
+        {"bus", required_argument, NULL, 'b'},
+        {"users-bus", required_argument, NULL, 'u'},
+        {"workers", required_argument, NULL, 'w'},
+        {"master-key-file", required_argument, NULL, 'm'},
+        {"replica-id", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* The gateway's authorize address, and the back of the authorize bus device svc-token
+     * calls RedeemCode through. */
+    const char *bus = env_or("TG_BUS_AUTHORIZE", "tcp://127.0.0.1:7103,tcp://127.0.0.1:7116");
+    const char *users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    int c;
+
+    o->tenant = env_or("TG_TENANT_FILE", NULL);
+    o->store_url = env_or("TG_STORE", "sqlite:tollgate-authorize.db");
+    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
+    o->workers = number(env_or("TG_WORKERS", "8"), 1, 256);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o->tenant = optarg; break;
+        case 's': o->store_url = optarg; break;
+        case 'b': bus = optarg; break;
+        case 'u': users_bus = optarg; break;
+        case 'm': o->master_key_file = optarg; break;
+        case 'r': o->replica_id = optarg; break;
+        case 'w': o->workers = number(optarg, 1, 256); break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (optind != argc || o->tenant == NULL || o->workers < 1)
+        return -1;
+    o->bus_urls = strdup(bus);
+    o->users_bus = strdup(users_bus); /* both are split in place later */
+    return o->bus_urls != NULL && o->users_bus != NULL ? 0 : -1;
+}
+
+/* Housekeeping between signals: expired transactions, sessions and codes go. */
+static void
+purge_expired(void *arg)
+{
+    store *st = arg;
+
+    store_purge_expired(st, AUTHORIZE_COLL_TXN, NULL);
+    store_purge_expired(st, AUTHORIZE_COLL_SESSIONS, NULL);
+    store_purge_expired(st, AUTHORIZE_COLL_CODES, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    options opt = {0};
+    char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
+    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL;
+    config *cfg = NULL;
+    authorize_app app = {.session_lifetime_s = AUTHORIZE_SESSION_LIFETIME_S,
+                         .session_idle_s = AUTHORIZE_SESSION_IDLE_S};
+    bus_server *srv = NULL;
+    sigset_t sigs;
+    int rc = 1;
+
+    log_init("svc-authorize", TG_LOG_INFO);
+    if (parse_options(argc, argv, &opt) != 0) {
+        usage(stderr);
+        free(opt.bus_urls);
+        free(opt.users_bus);
+        return 2;
+    }
+    /* Signals are taken synchronously by main; block them before any thread starts. */
+    tg_signals_block(&sigs);
+
+    master = tg_master_key_read(opt.master_key_file);
+    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+        fprintf(stderr, "tollgate-svc-authorize: %s\n", errbuf);
+        goto out;
+    }
+    if (store_open(opt.store_url, "authorize", &app.st) != TG_OK ||
+        authorize_store_ensure(app.st) != TG_OK)
+        goto out;
+    app.cfg = cfg;
+    /* svc-users is reached through its bus device, which its replicas dial too. */
+    users_log = strdup(opt.users_bus);
+    if (users_log == NULL || tg_split_list(opt.users_bus, ',', devices, MAX_CALLERS) == 0 ||
+        bus_client_open_dial((const char *const *)devices, &app.users) != TG_OK) {
+        LOG_ERROR("cannot dial the svc-users bus device(s) %s", users_log ? users_log : "");
+        goto out;
+    }
+    tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
+    bus_server_opts so = {.dial_urls = (const char *const *)callers,
+                          .methods = authorize_methods, .n_methods = authorize_n_methods,
+                          .workers = (size_t)opt.workers, .app = &app,
+                          .replica_id = opt.replica_id};
+    if (bus_server_open(&so, &srv) != TG_OK)
+        goto out;
+    LOG_INFO("serving %zu clients on %s with %ld workers (store: %s, svc-users: %s)",
+             cfg->n_clients, opt.bus_urls, opt.workers, store_driver_name(app.st), users_log);
+    tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
+    LOG_INFO("shutting down");
+    rc = 0;
+out:
+    if (srv != NULL) {
+        uint64_t served = bus_server_served(srv);
+        bus_server_close(srv);
+        LOG_INFO("stopped; served=%llu", (unsigned long long)served);
+    }
+    bus_client_close(app.users);
+    store_close(app.st);
+    config_free(cfg);
+    tg_free_secret_str(master);
+    free(opt.bus_urls);
+    free(opt.users_bus);
+    free(users_log);
+    return rc;
+}

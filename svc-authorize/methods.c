@@ -1,0 +1,30 @@
+/* svc-authorize's RPC methods: the one table the bus dispatches from. */
+#include "authorize.h"
+
+const bus_method authorize_methods[] = {
+    {"authorize.Authorize", &tollgate__authorize__authorize_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_authorize},
+    {"authorize.LoginPage", &tollgate__authorize__login_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_login_page},
+    {"authorize.LoginSubmit", &tollgate__authorize__login_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_login_submit},
+    {"authorize.Logout", &tollgate__authorize__logout_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_logout},
+    /* internal: svc-token, through the authorize bus device */
+    {"authorize.RedeemCode", &tollgate__authorize__redeem_code_request__descriptor,
+     &tollgate__authorize__redeem_code_reply__descriptor, authorize_on_redeem_code},
+};
+const size_t authorize_n_methods = sizeof(authorize_methods) / sizeof(authorize_methods[0]);
+
+tg_err
+authorize_store_ensure(store *st)
+{
+    static const char *const colls[] = {AUTHORIZE_COLL_TXN, AUTHORIZE_COLL_SESSIONS,
+                                        AUTHORIZE_COLL_CODES};
+    tg_err err;
+
+    for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
+        if ((err = store_collection_ensure(st, colls[i], NULL)) != TG_OK)
+            return err;
+    return TG_OK;
+}
