@@ -209,7 +209,7 @@ session_satisfies(const json_t *session, const checked *c)
 {
     int64_t auth_time = json_integer_value(json_object_get(session, "auth_time"));
 
-    if (session == NULL || c->prompt_login)
+    if (session == NULL || c->prompt_login || c->max_age == 0) /* max_age=0: always log in */
         return false;
     return c->max_age < 0 || tg_now_s() - auth_time <= c->max_age;
 }

@@ -29,6 +29,20 @@ authorize_html_put(FILE *f, const char *s)
     }
 }
 
+/* Text between tags needs only & < > escaped; quotes stay readable (messages quote URLs). */
+static void
+text_put(FILE *f, const char *s)
+{
+    for (; s != NULL && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
 static void
 page_head(FILE *f, const char *friendly_name, const char *title)
 {
@@ -71,13 +85,13 @@ authorize_message_html(const char *friendly_name, const char *title, const char 
     page_head(f, friendly_name, title);
     if (error != NULL && error[0] != '\0') {
         fputs("<p class=\"error\" role=\"alert\"><code>", f);
-        authorize_html_put(f, error);
+        text_put(f, error);
         fputs("</code>: ", f);
-        authorize_html_put(f, text);
+        text_put(f, text);
         fputs("</p>\n", f);
     } else {
         fputs("<p>", f);
-        authorize_html_put(f, text);
+        text_put(f, text);
         fputs("</p>\n", f);
     }
     fputs("</main>\n</body>\n</html>\n", f);

@@ -671,6 +671,11 @@ test_prompt_login_and_max_age(void **state)
     r = authorize(&m);
     assert_true(param(r->http->location, "code", v, sizeof(v)));
     page_free(r);
+    m.max_age = "0";
+    r = authorize(&m);
+    assert_login_redirect(r, txn, sizeof(txn));
+    page_free(r);
+    m.max_age = "3600";
 
     sleep(2);
     m.max_age = "1";
@@ -889,9 +894,9 @@ test_logout(void **state)
     login_web(NULL, &l);
     /* an unlisted returnTo: Auth0's page, no redirect, the session stays */
     r = logout("web-id", "https://evil.test/", l.session);
-    assert_error_page(r, "The &quot;returnTo&quot; querystring parameter "
-                         "&quot;https://evil.test/&quot; is not defined as a valid URL in "
-                         "&quot;Allowed Logout URLs&quot;. To add a new URL, please do it here: "
+    assert_error_page(r, "The \"returnTo\" querystring parameter \"https://evil.test/\" is "
+                         "not defined as a valid URL in \"Allowed Logout URLs\". To add a new "
+                         "URL, please do it here: "
                          "https://manage.auth0.com/#/applications/web-id/settings");
     page_free(r);
     r = logout("", "https://app.example.com/logged-out", l.session); /* app URL, tenant list */
