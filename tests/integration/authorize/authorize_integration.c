@@ -839,6 +839,40 @@ test_form_post(void **state)
 }
 
 static void
+test_fragment_mode(void **state)
+{
+    Tollgate__Authorize__PageReply *r;
+    char v[64];
+    (void)state;
+
+    az_args a = {.prompt = "none", .response_mode = "fragment", .state = "f"};
+    r = authorize(&a);
+    assert_int_equal(r->http->status, 302);
+    assert_true(strncmp(r->http->location, CALLBACK "#error=login_required&",
+                        strlen(CALLBACK) + 22) == 0);
+    assert_true(param(r->http->location, "state", v, sizeof(v)));
+    assert_string_equal(v, "f");
+    page_free(r);
+}
+
+static void
+test_idle_session_expires(void **state)
+{
+    Tollgate__Authorize__PageReply *r;
+    login_result l;
+    (void)state;
+
+    fx.az.session_idle_s = 1; /* handlers read it per request; tests run one at a time */
+    login_web(NULL, &l);
+    fx.az.session_idle_s = AUTHORIZE_SESSION_IDLE_S;
+    sleep(3); /* expiry has one-second resolution: keep a second of margin */
+    az_args none = {.prompt = "none", .cookie = l.session};
+    r = authorize(&none);
+    assert_error_redirect(r, CALLBACK, "login_required", "Login required", NULL);
+    page_free(r);
+}
+
+static void
 test_csrf_refused(void **state)
 {
     Tollgate__Authorize__PageReply *r1, *r2, *r3;
@@ -947,6 +981,8 @@ main(void)
         cmocka_unit_test(test_errors_go_back_to_client),
         cmocka_unit_test(test_public_client_needs_pkce_s256),
         cmocka_unit_test(test_form_post),
+        cmocka_unit_test(test_fragment_mode),
+        cmocka_unit_test(test_idle_session_expires),
         cmocka_unit_test(test_csrf_refused),
         cmocka_unit_test(test_logout),
     };
