@@ -33,8 +33,8 @@ typedef struct authorize_app {
 
 /* Auth0's defaults ("Require log in after" 7 days, idle 3 days); the tenant file has no such
  * settings yet. */
-#define AUTHORIZE_SESSION_LIFETIME_S (7 * 24 * 3600)
-#define AUTHORIZE_SESSION_IDLE_S (3 * 24 * 3600)
+#define AUTHORIZE_SESSION_LIFETIME_S ((int64_t)7 * 24 * 3600)
+#define AUTHORIZE_SESSION_IDLE_S ((int64_t)3 * 24 * 3600)
 
 /* Collections svc-authorize owns (namespace "authorize"). */
 #define AUTHORIZE_COLL_TXN "transactions"
@@ -42,19 +42,19 @@ typedef struct authorize_app {
 #define AUTHORIZE_COLL_CODES "codes"
 tg_err authorize_store_ensure(store *st);
 
-#define AUTHORIZE_TXN_SECONDS 600  /* a login transaction lives 10 minutes */
-#define AUTHORIZE_CODE_SECONDS 60  /* an authorization code lives 60 s (contract §5.5) */
-#define AUTHORIZE_SECRET_BYTES 32  /* random bytes behind codes, session cookies, CSRF */
-#define AUTHORIZE_TXN_BYTES 24     /* random bytes behind a transaction id */
-#define AUTHORIZE_MAX_PARAM 2048   /* longest accepted /authorize parameter value */
+#define AUTHORIZE_TXN_SECONDS 600 /* a login transaction lives 10 minutes */
+#define AUTHORIZE_CODE_SECONDS 60 /* an authorization code lives 60 s (contract §5.5) */
+#define AUTHORIZE_SECRET_BYTES 32 /* random bytes behind codes, session cookies, CSRF */
+#define AUTHORIZE_TXN_BYTES 24    /* random bytes behind a transaction id */
+#define AUTHORIZE_MAX_PARAM 2048  /* longest accepted /authorize parameter value */
 
 #define AUTHORIZE_SESSION_COOKIE "tg_session"
 #define AUTHORIZE_SESSION_COOKIE_COMPAT "tg_session_compat"
 #define AUTHORIZE_CSRF_COOKIE "tg_login_csrf"
 
-#define AUTHORIZE_MSG_CALLBACK_MISMATCH                                                       \
-    "Callback URL mismatch. The provided redirect_uri is not in the list of allowed "         \
-    "callback URLs. Please go to the Application Settings page and make sure you are "       \
+#define AUTHORIZE_MSG_CALLBACK_MISMATCH                                                            \
+    "Callback URL mismatch. The provided redirect_uri is not in the list of allowed "              \
+    "callback URLs. Please go to the Application Settings page and make sure you are "             \
     "sending a valid callback url from your application."
 #define AUTHORIZE_MSG_INVALID_CODE "Invalid authorization code"
 
@@ -77,8 +77,7 @@ void authorize_url_put_encoded(FILE *f, const char *s);
 /* base + sep + k1=v1&k2=v2... (keys and values percent-encoded; pairs with a NULL or empty
  * value are skipped). sep is '?' or '#'; '?' becomes '&' when base already holds a query.
  * kv holds n (key, value) pairs. Heap string, free(); NULL on allocation failure. */
-char *authorize_url_with_params(const char *base, char sep, const char *const (*kv)[2],
-                                size_t n);
+char *authorize_url_with_params(const char *base, char sep, const char *const (*kv)[2], size_t n);
 /* Copies the value of cookie `name` from a Cookie header into out. false when absent or
  * longer than outlen - 1. header may be NULL. */
 bool authorize_cookie_get(const char *header, const char *name, char *out, size_t outlen);
@@ -102,9 +101,8 @@ char *authorize_message_html(const char *friendly_name, const char *title, const
                              const char *text);
 /* The login form for transaction state. client_name, username (prefill) and error may be NULL
  * or "". Heap string, free(); NULL on allocation failure. */
-char *authorize_login_html(const char *friendly_name, const char *client_name,
-                           const char *state, const char *csrf, const char *username,
-                           const char *error);
+char *authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
+                           const char *csrf, const char *username, const char *error);
 /* The form_post response page: an auto-submitting POST form to action with one hidden input
  * per (key, value) pair of kv (n pairs; NULL or empty values skipped) and a submit button for
  * browsers without script. Heap string, free(); NULL on allocation failure. */
@@ -148,8 +146,8 @@ typedef struct authorize_target {
 
 /* Sends params (n pairs) plus state and iss (the issuer) to the target in its response mode. */
 tg_err authorize_reply_to_client(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
-                                 const authorize_target *t, const char *const (*kv)[2],
-                                 size_t n, const authorize_cookies *cookies);
+                                 const authorize_target *t, const char *const (*kv)[2], size_t n,
+                                 const authorize_cookies *cookies);
 /* An OAuth error (error, error_description) sent back to the trusted target. */
 tg_err authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
                                    const authorize_target *t, const char *error,
@@ -162,14 +160,13 @@ tg_err authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply 
 
 /* The live session named by the Cookie header (tg_session, else tg_session_compat); its idle
  * expiry is pushed forward (best effort). TG_ENOTFOUND when none. *out a new reference. */
-tg_err authorize_session_find(const authorize_app *app, const char *cookie_header,
-                              json_t **out);
+tg_err authorize_session_find(const authorize_app *app, const char *cookie_header, json_t **out);
 /* Starts a new session (new id and cookie every time: no fixation) for user_id and ends the
  * one the Cookie header named, if any. *sid_out an arena copy; *cookie_out the cookie value,
  * freed with tg_free_secret_str(). */
-tg_err authorize_session_start(bus_ctx *ctx, const authorize_app *app,
-                               const char *cookie_header, const char *user_id,
-                               int64_t auth_time, char **sid_out, char **cookie_out);
+tg_err authorize_session_start(bus_ctx *ctx, const authorize_app *app, const char *cookie_header,
+                               const char *user_id, int64_t auth_time, char **sid_out,
+                               char **cookie_out);
 /* Ends the session the Cookie header names (no-op when none). */
 void authorize_session_end(const authorize_app *app, const char *cookie_header);
 /* Set-Cookie values (arena copies) that set, or with value NULL clear, both session cookies. */
@@ -195,8 +192,7 @@ typedef struct authorize_grant {
 /* Mints a code for g: base64url(32 random bytes); only its SHA-256 hex is stored as _id of
  * AUTHORIZE_COLL_CODES, expiring after AUTHORIZE_CODE_SECONDS. *code_out freed with
  * tg_free_secret_str(). */
-tg_err authorize_code_issue(const authorize_app *app, const authorize_grant *g,
-                            char **code_out);
+tg_err authorize_code_issue(const authorize_app *app, const authorize_grant *g, char **code_out);
 
 /* ---- the /authorize request (authorize_endpoint.c, login.c) ----------------------------- */
 
@@ -215,20 +211,17 @@ void authorize_txn_target(const json_t *txn, authorize_target *t);
  * the bus error, freed with bus_result_free(). TG_EUNAVAILABLE: nobody answered in time. */
 tg_err authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *method,
                             const ProtobufCMessage *req,
-                            const ProtobufCMessageDescriptor *reply_desc,
-                            ProtobufCMessage **out, bus_result **refusal);
+                            const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out,
+                            bus_result **refusal);
 
 /* ---- bus handlers (methods table in methods.c) -------------------------------------------- */
 
-tg_err authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
-                              ProtobufCMessage *reply);
-tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req,
-                               ProtobufCMessage *reply);
+tg_err authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
                                  ProtobufCMessage *reply);
 tg_err authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-tg_err authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *req,
-                                ProtobufCMessage *reply);
+tg_err authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 extern const bus_method authorize_methods[];
 extern const size_t authorize_n_methods;

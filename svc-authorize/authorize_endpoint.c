@@ -182,7 +182,7 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
                     c->audience, "connection", req->connection, "code_challenge",
                     req->code_challenge, "code_challenge_method", req->code_challenge_method,
                     "login_hint", req->login_hint, "csrf", csrf, "expires_at",
-                    (json_int_t)(tg_now_s() + AUTHORIZE_TXN_SECONDS));
+                    (json_int_t)tg_now_s() + AUTHORIZE_TXN_SECONDS);
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;

@@ -31,7 +31,7 @@ authorize_code_issue(const authorize_app *app, const authorize_grant *g, char **
                     g->user_id, "scope", g->scope, "audience", g->audience, "nonce", g->nonce,
                     "auth_time", (json_int_t)g->auth_time, "sid", g->sid, "code_challenge",
                     g->code_challenge, "code_challenge_method", g->code_challenge_method,
-                    "expires_at", (json_int_t)(tg_now_s() + AUTHORIZE_CODE_SECONDS));
+                    "expires_at", (json_int_t)tg_now_s() + AUTHORIZE_CODE_SECONDS);
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;

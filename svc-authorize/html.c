@@ -8,10 +8,10 @@
 
 #include "authorize.h"
 
-#define STYLE                                                                                 \
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"  \
-    "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem;"      \
-    "box-sizing:border-box}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"    \
+#define STYLE                                                                                      \
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"       \
+    "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem;"           \
+    "box-sizing:border-box}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"          \
     ".error{color:#a00;border:1px solid #a00;padding:.5rem}"
 
 void
@@ -142,8 +142,7 @@ authorize_login_html(const char *friendly_name, const char *client_name, const c
           f);
     if (username != NULL && username[0] != '\0')
         fputs(" autofocus", f);
-    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n</main>\n</body>\n</html>\n",
-          f);
+    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n</main>\n</body>\n</html>\n", f);
     return finish(f, &buf);
 }
 

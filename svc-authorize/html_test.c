@@ -1,8 +1,10 @@
 /* html.c: every value escaped on every page; the form_post page's one script is the one its
  * CSP hash allows, and it works without script. */
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -48,8 +50,8 @@ test_form_post_script_hash(void **state)
     char b64[64], expect[80];
 
     (void)state;
-    assert_int_equal(EVP_Digest(AUTHORIZE_FORM_POST_SCRIPT, strlen(AUTHORIZE_FORM_POST_SCRIPT),
-                                md, &len, EVP_sha256(), NULL),
+    assert_int_equal(EVP_Digest(AUTHORIZE_FORM_POST_SCRIPT, strlen(AUTHORIZE_FORM_POST_SCRIPT), md,
+                                &len, EVP_sha256(), NULL),
                      1);
     EVP_EncodeBlock((unsigned char *)b64, md, (int)len);
     snprintf(expect, sizeof(expect), "'sha256-%s'", b64);

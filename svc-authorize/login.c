@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define MSG_TXN_INVALID                                                                       \
+#define MSG_TXN_INVALID                                                                            \
     "This login link is invalid or has expired. Return to the application and sign in again."
 #define MSG_CSRF "This form could not be verified. Return to the application and sign in again."
 #define MSG_UNAVAILABLE "The service is temporarily unavailable. Please try again later."
@@ -91,9 +91,8 @@ reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
     cookies.v[0] = cookie;
     return authorize_reply_html(
         ctx, reply, status,
-        authorize_login_html(app->cfg->tenant.friendly_name,
-                             client != NULL ? client->name : NULL, str(txn, "_id"),
-                             str(txn, "csrf"), username, error),
+        authorize_login_html(app->cfg->tenant.friendly_name, client != NULL ? client->name : NULL,
+                             str(txn, "_id"), str(txn, "csrf"), username, error),
         NULL, &cookies);
 }
 
@@ -210,8 +209,7 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
     }
     if (err != TG_OK)
         goto out;
-    if (!csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
-                 str(txn, "csrf"))) {
+    if (!csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token, str(txn, "csrf"))) {
         err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
         goto out;
     }

@@ -12,13 +12,13 @@
 
 #include "authorize.h"
 
-#define MSG_RETURN_TO_CLIENT                                                                  \
-    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "    \
-    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                          \
+#define MSG_RETURN_TO_CLIENT                                                                       \
+    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "         \
+    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                               \
     "https://manage.auth0.com/#/applications/%.200s/settings"
-#define MSG_RETURN_TO_TENANT                                                                  \
-    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "    \
-    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                          \
+#define MSG_RETURN_TO_TENANT                                                                       \
+    "The \"returnTo\" querystring parameter \"%.1024s\" is not defined as a valid URL in "         \
+    "\"Allowed Logout URLs\". To add a new URL, please do it here: "                               \
     "https://manage.auth0.com/#/tenant/advanced"
 
 tg_err
@@ -58,8 +58,7 @@ authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage
     if (target[0] != '\0')
         return authorize_reply_redirect(ctx, reply, target, &cookies);
     return authorize_reply_html(ctx, reply, 200,
-                                authorize_message_html(app->cfg->tenant.friendly_name,
-                                                       "Logged out", NULL,
-                                                       "You have been logged out."),
+                                authorize_message_html(app->cfg->tenant.friendly_name, "Logged out",
+                                                       NULL, "You have been logged out."),
                                 NULL, &cookies);
 }

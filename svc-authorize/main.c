@@ -153,8 +153,10 @@ main(int argc, char **argv)
     }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers,
-                          .methods = authorize_methods, .n_methods = authorize_n_methods,
-                          .workers = (size_t)opt.workers, .app = &app,
+                          .methods = authorize_methods,
+                          .n_methods = authorize_n_methods,
+                          .workers = (size_t)opt.workers,
+                          .app = &app,
                           .replica_id = opt.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;

@@ -10,13 +10,13 @@
 #include "authorize.h"
 #include "core/util.h"
 
-#define CSP_PAGE                                                                              \
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "    \
+#define CSP_PAGE                                                                                   \
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "          \
     "'none'; base-uri 'none'"
 /* form_post: the one constant script by hash; the form targets the (trusted) redirect_uri on
  * another origin, so form-action is not restricted here. */
-#define CSP_FORM_POST                                                                         \
-    "default-src 'none'; script-src " AUTHORIZE_FORM_POST_SCRIPT_HASH                          \
+#define CSP_FORM_POST                                                                              \
+    "default-src 'none'; script-src " AUTHORIZE_FORM_POST_SCRIPT_HASH                              \
     "; frame-ancestors 'none'; base-uri 'none'"
 #define MAX_PARAMS 8
 
@@ -48,8 +48,8 @@ directive_new(bus_ctx *ctx, int status, const char *const (*fixed)[2], size_t n_
 }
 
 tg_err
-authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status,
-                     char *html, const char *csp, const authorize_cookies *cookies)
+authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status, char *html,
+                     const char *csp, const authorize_cookies *cookies)
 {
     const char *const fixed[][2] = {
         {"Content-Security-Policy", csp != NULL ? csp : CSP_PAGE},
@@ -78,8 +78,8 @@ out:
 }
 
 tg_err
-authorize_reply_redirect(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
-                         const char *location, const authorize_cookies *cookies)
+authorize_reply_redirect(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, const char *location,
+                         const authorize_cookies *cookies)
 {
     static const char *const fixed[][2] = {{"Referrer-Policy", "no-referrer"}};
     Tollgate__Web__Directive *d = directive_new(ctx, 302, fixed, 1, cookies);
@@ -95,11 +95,10 @@ authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
                            Tollgate__Authorize__PageReply *reply, int status, const char *error,
                            const char *description)
 {
-    return authorize_reply_html(
-        ctx, reply, status,
-        authorize_message_html(app->cfg->tenant.friendly_name, "Something went wrong", error,
-                               description),
-        NULL, NULL);
+    return authorize_reply_html(ctx, reply, status,
+                                authorize_message_html(app->cfg->tenant.friendly_name,
+                                                       "Something went wrong", error, description),
+                                NULL, NULL);
 }
 
 tg_err
@@ -126,8 +125,8 @@ authorize_reply_to_client(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
         return authorize_reply_html(ctx, reply, 200,
                                     authorize_form_post_html(t->redirect_uri, all, m),
                                     CSP_FORM_POST, cookies);
-    url = authorize_url_with_params(t->redirect_uri,
-                                    t->mode == AUTHORIZE_MODE_FRAGMENT ? '#' : '?', all, m);
+    url = authorize_url_with_params(t->redirect_uri, t->mode == AUTHORIZE_MODE_FRAGMENT ? '#' : '?',
+                                    all, m);
     if (url == NULL)
         return TG_ENOMEM;
     err = authorize_reply_redirect(ctx, reply, url, cookies);
@@ -137,8 +136,7 @@ authorize_reply_to_client(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
 
 tg_err
 authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
-                            const authorize_target *t, const char *error,
-                            const char *description)
+                            const authorize_target *t, const char *error, const char *description)
 {
     const char *const kv[][2] = {{"error", error}, {"error_description", description}};
 

@@ -47,11 +47,9 @@ authorize_session_find(const authorize_app *app, const char *cookie_header, json
     /* the idle expiry moves with use, never past the absolute one */
     absolute = json_integer_value(json_object_get(doc, "absolute_expires_at"));
     exp = now + app->session_idle_s < absolute ? now + app->session_idle_s : absolute;
-    set = json_pack("{s:I, s:I}", "last_used_at", (json_int_t)now, "expires_at",
-                    (json_int_t)exp);
-    if (set == NULL ||
-        store_update(app->st, AUTHORIZE_COLL_SESSIONS,
-                     json_string_value(json_object_get(doc, "_id")), set) != TG_OK)
+    set = json_pack("{s:I, s:I}", "last_used_at", (json_int_t)now, "expires_at", (json_int_t)exp);
+    if (set == NULL || store_update(app->st, AUTHORIZE_COLL_SESSIONS,
+                                    json_string_value(json_object_get(doc, "_id")), set) != TG_OK)
         LOG_WARN("session use not recorded");
     json_decref(set);
     *out = doc;
@@ -61,8 +59,7 @@ authorize_session_find(const authorize_app *app, const char *cookie_header, json
 void
 authorize_session_end(const authorize_app *app, const char *cookie_header)
 {
-    static const char *const names[] = {AUTHORIZE_SESSION_COOKIE,
-                                        AUTHORIZE_SESSION_COOKIE_COMPAT};
+    static const char *const names[] = {AUTHORIZE_SESSION_COOKIE, AUTHORIZE_SESSION_COOKIE_COMPAT};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         json_t *doc = NULL;
@@ -76,8 +73,7 @@ authorize_session_end(const authorize_app *app, const char *cookie_header)
 
 tg_err
 authorize_session_start(bus_ctx *ctx, const authorize_app *app, const char *cookie_header,
-                        const char *user_id, int64_t auth_time, char **sid_out,
-                        char **cookie_out)
+                        const char *user_id, int64_t auth_time, char **sid_out, char **cookie_out)
 {
     char *cookie = NULL, *sid = NULL, hash[65];
     int64_t now = tg_now_s();
@@ -94,10 +90,10 @@ authorize_session_start(bus_ctx *ctx, const authorize_app *app, const char *cook
         (err = tg_random_token(SID_BYTES, &sid)) != TG_OK)
         goto out;
     authorize_sha256_hex(cookie, hash);
-    doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "_id", hash, "sid", sid,
-                    "user_id", user_id, "auth_time", (json_int_t)auth_time, "created_at",
-                    (json_int_t)now, "last_used_at", (json_int_t)now, "absolute_expires_at",
-                    (json_int_t)absolute, "expires_at", (json_int_t)idle);
+    doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "_id", hash, "sid", sid, "user_id",
+                    user_id, "auth_time", (json_int_t)auth_time, "created_at", (json_int_t)now,
+                    "last_used_at", (json_int_t)now, "absolute_expires_at", (json_int_t)absolute,
+                    "expires_at", (json_int_t)idle);
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;

@@ -28,9 +28,9 @@ authorize_uri_is_safe(const char *uri)
             return false;
     /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
     colon = strchr(uri, ':');
-    if (colon == NULL || colon == uri || strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
-                                                     "NOPQRSTUVWXYZ0123456789+-.") !=
-                                             (size_t)(colon - uri))
+    if (colon == NULL || colon == uri ||
+        strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                    "NOPQRSTUVWXYZ0123456789+-.") != (size_t)(colon - uri))
         return false;
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (strncasecmp(uri, refused[i], strlen(refused[i])) == 0)
@@ -77,8 +77,8 @@ authorize_logout_url_is_allowed(const config_strv *allowed, const char *return_t
     for (size_t i = 0; i < allowed->n; i++) {
         if (!split_url(allowed->v[i], &aalen, &apath, &aplen))
             continue;
-        if (aalen == alen && strncasecmp(allowed->v[i], return_to, alen) == 0 &&
-            aplen == plen && strncmp(apath, path, plen) == 0)
+        if (aalen == alen && strncasecmp(allowed->v[i], return_to, alen) == 0 && aplen == plen &&
+            strncmp(apath, path, plen) == 0)
             return true;
     }
     return false;

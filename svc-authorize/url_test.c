@@ -1,8 +1,10 @@
 /* url.c: callback and logout URL allow-lists against hostile look-alikes, URL building and
  * escaping, cookie parsing. */
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -27,22 +29,22 @@ static void
 test_callback_hostile_lookalikes(void **state)
 {
     static const char *const hostile[] = {
-        "https://app.example.com.evil.test/callback",  /* look-alike suffix */
-        "https://app.example.com@evil.test/callback",  /* userinfo */
-        "https://evil.test@app.example.com/callback",  /* userinfo before the real host */
-        "https://app%2eexample.com/callback",          /* encoded dot */
+        "https://app.example.com.evil.test/callback", /* look-alike suffix */
+        "https://app.example.com@evil.test/callback", /* userinfo */
+        "https://evil.test@app.example.com/callback", /* userinfo before the real host */
+        "https://app%2eexample.com/callback",         /* encoded dot */
         "https://app.example.com%2F@evil.test/callback",
-        "https://APP.example.com/callback",            /* no case folding */
-        "https://app.example.com/callback/",           /* trailing slash */
-        "https://app.example.com/callback?x=1",        /* extra query */
+        "https://APP.example.com/callback",     /* no case folding */
+        "https://app.example.com/callback/",    /* trailing slash */
+        "https://app.example.com/callback?x=1", /* extra query */
         "https://app.example.com/callback#frag",
         "https://app.example.com/callback/../evil",
-        "https://app.example.com:443/callback",        /* explicit port */
-        "http://app.example.com/callback",             /* other scheme */
+        "https://app.example.com:443/callback", /* explicit port */
+        "http://app.example.com/callback",      /* other scheme */
         "javascript:alert(1)//https://app.example.com/callback",
-        "https://app.example.com/callback ",           /* trailing space */
+        "https://app.example.com/callback ", /* trailing space */
         "https://app.example.com\\@evil.test/callback",
-        "//app.example.com/callback",                  /* scheme-relative */
+        "//app.example.com/callback", /* scheme-relative */
         "",
     };
 
@@ -77,8 +79,8 @@ test_logout_url_matching(void **state)
     (void)state;
     assert_true(authorize_logout_url_is_allowed(&allowed, "https://app.example.com/logged-out"));
     /* query and fragment are ignored, scheme and host are case-insensitive */
-    assert_true(authorize_logout_url_is_allowed(&allowed,
-                                                "https://app.example.com/logged-out?a=1#x"));
+    assert_true(
+        authorize_logout_url_is_allowed(&allowed, "https://app.example.com/logged-out?a=1#x"));
     assert_true(authorize_logout_url_is_allowed(&allowed, "HTTPS://APP.EXAMPLE.COM/logged-out"));
     assert_true(authorize_logout_url_is_allowed(&allowed, "http://localhost:3000"));
     assert_true(authorize_logout_url_is_allowed(&allowed, "http://localhost:3000?x=y"));
@@ -133,11 +135,10 @@ test_cookie_get(void **state)
     assert_string_equal(out, "abc");
     /* a name that merely ends or starts with ours is another cookie */
     assert_false(authorize_cookie_get("xtg_session=evil", "tg_session", out, sizeof(out)));
-    assert_true(authorize_cookie_get("tg_session_compat=c; tg_session=s", "tg_session", out,
-                                     sizeof(out)));
+    assert_true(
+        authorize_cookie_get("tg_session_compat=c; tg_session=s", "tg_session", out, sizeof(out)));
     assert_string_equal(out, "s");
-    assert_true(authorize_cookie_get("tg_session_compat=c", "tg_session_compat", out,
-                                     sizeof(out)));
+    assert_true(authorize_cookie_get("tg_session_compat=c", "tg_session_compat", out, sizeof(out)));
     assert_string_equal(out, "c");
     assert_false(authorize_cookie_get("tg_session_compat=c", "tg_session", out, sizeof(out)));
     assert_false(authorize_cookie_get(NULL, "tg_session", out, sizeof(out)));

@@ -28,8 +28,10 @@ authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *method,
                      const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
                      ProtobufCMessage **out, bus_result **refusal)
 {
-    bus_call_opts o = {.method = method, .request_id = bus_ctx_request_id(ctx),
-                       .issuer = bus_ctx_issuer(ctx), .deadline_ms = call_deadline(ctx)};
+    bus_call_opts o = {.method = method,
+                       .request_id = bus_ctx_request_id(ctx),
+                       .issuer = bus_ctx_issuer(ctx),
+                       .deadline_ms = call_deadline(ctx)};
     bus_result *res = NULL;
     tg_err err;
 
@@ -40,8 +42,7 @@ authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *method,
         return TG_EUNAVAILABLE;
     err = bus_call(app->users, &o, req, &res);
     switch (err) {
-    case TG_OK:
-        break;
+    case TG_OK: break;
     case TG_ETIMEDOUT:
     case TG_EUNAVAILABLE:
     case TG_ECLOSED:
@@ -49,9 +50,7 @@ authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *method,
         LOG_WARN("svc-users did not answer %s: %s", method, tg_strerror(err));
         err = TG_EUNAVAILABLE;
         goto out;
-    default:
-        LOG_ERROR("svc-users %s failed: %s", method, tg_strerror(err));
-        goto out;
+    default: LOG_ERROR("svc-users %s failed: %s", method, tg_strerror(err)); goto out;
     }
     if (res->error != NULL) {
         LOG_INFO("svc-users refused %s: %s", method, res->error->error);

@@ -8,9 +8,11 @@
  * sent back to the client (PKCE, response_type, audience), form_post, CSRF, session fixation
  * and logout.
  */
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <pthread.h>
@@ -102,8 +104,8 @@ static Tollgate__Authorize__PageReply *
 page_call(const char *method, const ProtobufCMessage *req)
 {
     bus_result *res = NULL;
-    Tollgate__Authorize__PageReply *r = (void *)call(
-        method, req, &tollgate__authorize__page_reply__descriptor, &res);
+    Tollgate__Authorize__PageReply *r =
+        (void *)call(method, req, &tollgate__authorize__page_reply__descriptor, &res);
 
     if (res != NULL)
         fail_msg("%s refused: %s %s", method, res->error->error, res->error->error_description);
@@ -251,8 +253,7 @@ static Tollgate__Authorize__PageReply *
 login_submit(const char *txn, const char *csrf, const char *cookie, const char *user,
              const char *pw)
 {
-    Tollgate__Authorize__LoginSubmitRequest req =
-        TOLLGATE__AUTHORIZE__LOGIN_SUBMIT_REQUEST__INIT;
+    Tollgate__Authorize__LoginSubmitRequest req = TOLLGATE__AUTHORIZE__LOGIN_SUBMIT_REQUEST__INIT;
     Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
 
     web.cookie = (char *)cookie;
@@ -437,8 +438,11 @@ setup(void **state)
     assert_int_equal(users_store_ensure(fx.users.st), TG_OK);
     fx.users.cfg = fx.cfg;
     assert_int_equal(bus_device_open(fx.front, fx.back, &fx.dev), TG_OK);
-    bus_server_opts uo = {.dial_urls = back, .methods = users_methods,
-                          .n_methods = users_n_methods, .workers = 4, .app = &fx.users,
+    bus_server_opts uo = {.dial_urls = back,
+                          .methods = users_methods,
+                          .n_methods = users_n_methods,
+                          .workers = 4,
+                          .app = &fx.users,
                           .replica_id = "users-1"};
     assert_int_equal(bus_server_open(&uo, &fx.users_srv), TG_OK);
     /* svc-authorize, called by "the gateway" directly */
@@ -449,8 +453,11 @@ setup(void **state)
     fx.az.session_idle_s = AUTHORIZE_SESSION_IDLE_S;
     assert_int_equal(bus_client_open_dial(front, &fx.az.users), TG_OK);
     assert_int_equal(bus_client_open(fx.az_url, &fx.gw), TG_OK);
-    bus_server_opts ao = {.dial_urls = az_dial, .methods = authorize_methods,
-                          .n_methods = authorize_n_methods, .workers = 8, .app = &fx.az,
+    bus_server_opts ao = {.dial_urls = az_dial,
+                          .methods = authorize_methods,
+                          .n_methods = authorize_n_methods,
+                          .workers = 8,
+                          .app = &fx.az,
                           .replica_id = "authorize-1"};
     assert_int_equal(bus_server_open(&ao, &fx.az_srv), TG_OK);
     signup_user();
@@ -485,7 +492,9 @@ test_code_flow(void **state)
     bus_result *res = NULL;
     char txn[128], csrf[128], cookie[300], v[128];
     const char *sc;
-    az_args a = {.state = "xyz=1&2", .nonce = "n-0S6_WzA2Mj", .scope = "openid profile",
+    az_args a = {.state = "xyz=1&2",
+                 .nonce = "n-0S6_WzA2Mj",
+                 .scope = "openid profile",
                  .audience = "https://api.test/"};
     (void)state;
 
@@ -728,8 +737,11 @@ test_untrusted_redirect_uri_never_redirected(void **state)
     assert_error_page(r, "Callback URL mismatch.");
     page_free(r);
     /* one callback and none named: that one */
-    az_args spa = {.client_id = "spa-id", .redirect_uri = "", .code_challenge = CHALLENGE,
-                   .code_challenge_method = "S256", .prompt = "none"};
+    az_args spa = {.client_id = "spa-id",
+                   .redirect_uri = "",
+                   .code_challenge = CHALLENGE,
+                   .code_challenge_method = "S256",
+                   .prompt = "none"};
     r = authorize(&spa);
     assert_error_redirect(r, SPA_CALLBACK, "login_required", "Login required", NULL);
     page_free(r);
@@ -848,8 +860,8 @@ test_fragment_mode(void **state)
     az_args a = {.prompt = "none", .response_mode = "fragment", .state = "f"};
     r = authorize(&a);
     assert_int_equal(r->http->status, 302);
-    assert_true(strncmp(r->http->location, CALLBACK "#error=login_required&",
-                        strlen(CALLBACK) + 22) == 0);
+    assert_true(
+        strncmp(r->http->location, CALLBACK "#error=login_required&", strlen(CALLBACK) + 22) == 0);
     assert_true(param(r->http->location, "state", v, sizeof(v)));
     assert_string_equal(v, "f");
     page_free(r);
