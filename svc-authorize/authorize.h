@@ -78,9 +78,6 @@ void authorize_url_put_encoded(FILE *f, const char *s);
  * value are skipped). sep is '?' or '#'; '?' becomes '&' when base already holds a query.
  * kv holds n (key, value) pairs. Heap string, free(); NULL on allocation failure. */
 char *authorize_url_with_params(const char *base, char sep, const char *const (*kv)[2], size_t n);
-/* Copies the value of cookie `name` from a Cookie header into out. false when absent or
- * longer than outlen - 1. header may be NULL. */
-bool authorize_cookie_get(const char *header, const char *name, char *out, size_t outlen);
 /* Whether s is exactly the base64url text of AUTHORIZE_SECRET_BYTES random bytes. */
 bool authorize_secret_is_well_formed(const char *s);
 /* Lower-case hex SHA-256 of s into out (65 bytes). */
@@ -92,9 +89,6 @@ void authorize_sha256_hex(const char *s, char out[65]);
 #define AUTHORIZE_FORM_POST_SCRIPT "document.forms[0].submit();"
 #define AUTHORIZE_FORM_POST_SCRIPT_HASH "'sha256-8lDeP0UDwCO6/RhblgeH/ctdBzjVpJxrXizsnIk3cEQ='"
 
-/* Writes s to f with & < > " ' as HTML entities. (svc-users' reset page has the same helper:
- * a candidate for lib/.) */
-void authorize_html_put(FILE *f, const char *s);
 /* A page with a title and one paragraph; error (may be NULL) is shown as a code. All text is
  * escaped. Heap string, free(); NULL on allocation failure. */
 char *authorize_message_html(const char *friendly_name, const char *title, const char *error,

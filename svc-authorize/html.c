@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "core/web.h"
 #include "authorize.h"
 
 #define STYLE                                                                                      \
@@ -13,21 +14,6 @@
     "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem;"           \
     "box-sizing:border-box}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"          \
     ".error{color:#a00;border:1px solid #a00;padding:.5rem}"
-
-void
-authorize_html_put(FILE *f, const char *s)
-{
-    for (; s != NULL && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
 
 /* Text between tags needs only & < > escaped; quotes stay readable (messages quote URLs). */
 static void
@@ -49,15 +35,15 @@ page_head(FILE *f, const char *friendly_name, const char *title)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           f);
-    authorize_html_put(f, title);
+    tg_html_put(f, title);
     fputs("</title>\n<style>" STYLE "</style>\n</head>\n<body>\n<main>\n", f);
     if (friendly_name != NULL && friendly_name[0] != '\0') {
         fputs("<p>", f);
-        authorize_html_put(f, friendly_name);
+        tg_html_put(f, friendly_name);
         fputs("</p>\n", f);
     }
     fputs("<h1>", f);
-    authorize_html_put(f, title);
+    tg_html_put(f, title);
     fputs("</h1>\n", f);
 }
 
@@ -112,25 +98,25 @@ authorize_login_html(const char *friendly_name, const char *client_name, const c
     page_head(f, friendly_name, "Log in");
     if (client_name != NULL && client_name[0] != '\0') {
         fputs("<p>Log in to continue to ", f);
-        authorize_html_put(f, client_name);
+        tg_html_put(f, client_name);
         fputs(".</p>\n", f);
     }
     if (has_error) {
         fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
-        authorize_html_put(f, error);
+        tg_html_put(f, error);
         fputs("</p></div>\n", f);
     }
     fputs("<form method=\"post\" action=\"/u/login\">\n"
           "<input type=\"hidden\" name=\"state\" value=\"",
           f);
-    authorize_html_put(f, state);
+    tg_html_put(f, state);
     fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    authorize_html_put(f, csrf);
+    tg_html_put(f, csrf);
     fputs("\">\n<label for=\"username\">Email address</label>\n"
           "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
           "autocapitalize=\"none\" spellcheck=\"false\" required value=\"",
           f);
-    authorize_html_put(f, username);
+    tg_html_put(f, username);
     fputs("\"", f);
     if (has_error)
         fputs(" aria-describedby=\"error\"", f);
@@ -158,15 +144,15 @@ authorize_form_post_html(const char *action, const char *const (*kv)[2], size_t 
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>Submit This Form</title>\n</head>\n<body>\n<form method=\"post\" action=\"",
           f);
-    authorize_html_put(f, action);
+    tg_html_put(f, action);
     fputs("\">\n", f);
     for (size_t i = 0; i < n; i++) {
         if (kv[i][1] == NULL || kv[i][1][0] == '\0')
             continue;
         fputs("<input type=\"hidden\" name=\"", f);
-        authorize_html_put(f, kv[i][0]);
+        tg_html_put(f, kv[i][0]);
         fputs("\" value=\"", f);
-        authorize_html_put(f, kv[i][1]);
+        tg_html_put(f, kv[i][1]);
         fputs("\">\n", f);
     }
     fputs("<noscript><p>Script is disabled. Click Continue to go on.</p>"

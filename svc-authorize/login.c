@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "authorize.h"
+#include "core/web.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -122,7 +123,7 @@ csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
     bool a, b;
 
     if (expected[0] == '\0' ||
-        !authorize_cookie_get(cookie_header, AUTHORIZE_CSRF_COOKIE, cookie, sizeof(cookie)))
+        !tg_cookie_get(cookie_header, AUTHORIZE_CSRF_COOKIE, cookie, sizeof(cookie)))
         return false;
     /* both compared, always, so the time says nothing about which one failed */
     a = tg_ct_streq(cookie, expected);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "authorize.h"
+#include "core/web.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -21,7 +22,7 @@ find_by_cookie(const authorize_app *app, const char *header, const char *name, j
 {
     char value[64], hash[65];
 
-    if (!authorize_cookie_get(header, name, value, sizeof(value)) ||
+    if (!tg_cookie_get(header, name, value, sizeof(value)) ||
         !authorize_secret_is_well_formed(value))
         return TG_ENOTFOUND;
     authorize_sha256_hex(value, hash);

@@ -131,36 +131,6 @@ authorize_url_with_params(const char *base, char sep, const char *const (*kv)[2]
 }
 
 bool
-authorize_cookie_get(const char *header, const char *name, char *out, size_t outlen)
-{
-    size_t nlen = strlen(name);
-    const char *p = header;
-
-    if (outlen > 0)
-        out[0] = '\0';
-    while (p != NULL && *p) {
-        const char *end;
-        while (*p == ' ' || *p == '\t' || *p == ';')
-            p++;
-        end = strchr(p, ';');
-        if (end == NULL)
-            end = p + strlen(p);
-        if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            size_t vlen = (size_t)(end - p) - nlen - 1;
-            while (vlen > 0 && (p[nlen + vlen] == ' ' || p[nlen + vlen] == '\t'))
-                vlen--;
-            if (vlen + 1 > outlen)
-                return false;
-            memcpy(out, p + nlen + 1, vlen);
-            out[vlen] = '\0';
-            return true;
-        }
-        p = end;
-    }
-    return false;
-}
-
-bool
 authorize_secret_is_well_formed(const char *s)
 {
     /* 32 bytes are 43 base64url characters without padding */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/web.h"
 #include "authorize.h"
 
 static char *cb_list[] = {"https://app.example.com/callback", "http://localhost:3000/cb",
@@ -131,20 +132,20 @@ test_cookie_get(void **state)
     char out[64];
 
     (void)state;
-    assert_true(authorize_cookie_get("a=1; tg_session=abc; b=2", "tg_session", out, sizeof(out)));
+    assert_true(tg_cookie_get("a=1; tg_session=abc; b=2", "tg_session", out, sizeof(out)));
     assert_string_equal(out, "abc");
     /* a name that merely ends or starts with ours is another cookie */
-    assert_false(authorize_cookie_get("xtg_session=evil", "tg_session", out, sizeof(out)));
+    assert_false(tg_cookie_get("xtg_session=evil", "tg_session", out, sizeof(out)));
     assert_true(
-        authorize_cookie_get("tg_session_compat=c; tg_session=s", "tg_session", out, sizeof(out)));
+        tg_cookie_get("tg_session_compat=c; tg_session=s", "tg_session", out, sizeof(out)));
     assert_string_equal(out, "s");
-    assert_true(authorize_cookie_get("tg_session_compat=c", "tg_session_compat", out, sizeof(out)));
+    assert_true(tg_cookie_get("tg_session_compat=c", "tg_session_compat", out, sizeof(out)));
     assert_string_equal(out, "c");
-    assert_false(authorize_cookie_get("tg_session_compat=c", "tg_session", out, sizeof(out)));
-    assert_false(authorize_cookie_get(NULL, "tg_session", out, sizeof(out)));
-    assert_false(authorize_cookie_get("", "tg_session", out, sizeof(out)));
-    assert_false(authorize_cookie_get("tg_session=0123456789", "tg_session", out, 5));
-    assert_true(authorize_cookie_get("tg_session= ;", "tg_session", out, sizeof(out)));
+    assert_false(tg_cookie_get("tg_session_compat=c", "tg_session", out, sizeof(out)));
+    assert_false(tg_cookie_get(NULL, "tg_session", out, sizeof(out)));
+    assert_false(tg_cookie_get("", "tg_session", out, sizeof(out)));
+    assert_false(tg_cookie_get("tg_session=0123456789", "tg_session", out, 5));
+    assert_true(tg_cookie_get("tg_session= ;", "tg_session", out, sizeof(out)));
 }
 
 static void

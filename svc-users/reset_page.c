@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/web.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "users.h"
@@ -41,51 +42,6 @@
 #define MSG_CSRF                                                                              \
     "This form could not be verified. Open the link from the email again and resubmit."
 
-void
-users_html_put(FILE *f, const char *s)
-{
-    for (; s != NULL && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-bool
-users_cookie_get(const char *header, const char *name, char *out, size_t outlen)
-{
-    size_t nlen = strlen(name);
-    const char *p = header;
-
-    if (outlen > 0)
-        out[0] = '\0';
-    while (p != NULL && *p) {
-        const char *end;
-        while (*p == ' ' || *p == '\t' || *p == ';')
-            p++;
-        end = strchr(p, ';');
-        if (end == NULL)
-            end = p + strlen(p);
-        if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            size_t vlen = (size_t)(end - p) - nlen - 1;
-            while (vlen > 0 && (p[nlen + vlen] == ' ' || p[nlen + vlen] == '\t'))
-                vlen--;
-            if (vlen + 1 > outlen)
-                return false;
-            memcpy(out, p + nlen + 1, vlen);
-            out[vlen] = '\0';
-            return true;
-        }
-        p = end;
-    }
-    return false;
-}
-
 bool
 users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
 {
@@ -93,7 +49,7 @@ users_csrf_ok(const char *cookie_header, const char *form_token, const char *exp
     bool a, b;
 
     if (expected == NULL || expected[0] == '\0' || form_token == NULL ||
-        !users_cookie_get(cookie_header != NULL ? cookie_header : "", CSRF_COOKIE, cookie,
+        !tg_cookie_get(cookie_header != NULL ? cookie_header : "", CSRF_COOKIE, cookie,
                           sizeof(cookie)))
         return false;
     /* both compared, always, so the time says nothing about which one failed */
@@ -108,15 +64,15 @@ page_head(FILE *f, const char *friendly_name, const char *title)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           f);
-    users_html_put(f, title);
+    tg_html_put(f, title);
     fputs("</title>\n<style>" STYLE "</style>\n</head>\n<body>\n<main>\n", f);
     if (friendly_name != NULL && friendly_name[0] != '\0') {
         fputs("<p>", f);
-        users_html_put(f, friendly_name);
+        tg_html_put(f, friendly_name);
         fputs("</p>\n", f);
     }
     fputs("<h1>", f);
-    users_html_put(f, title);
+    tg_html_put(f, title);
     fputs("</h1>\n", f);
 }
 
@@ -134,18 +90,18 @@ users_reset_form_html(const char *friendly_name, const char *email, const char *
     page_head(f, friendly_name, "Change your password");
     if (email != NULL && email[0] != '\0') {
         fputs("<p>Enter a new password for ", f);
-        users_html_put(f, email);
+        tg_html_put(f, email);
         fputs(".</p>\n", f);
     }
     if (error != NULL) {
         fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
-        users_html_put(f, error);
+        tg_html_put(f, error);
         fputs("</p>\n", f);
         if (n_details > 0) {
             fputs("<ul>\n", f);
             for (size_t i = 0; i < n_details; i++) {
                 fputs("<li>", f);
-                users_html_put(f, details[i]);
+                tg_html_put(f, details[i]);
                 fputs("</li>\n", f);
             }
             fputs("</ul>\n", f);
@@ -155,9 +111,9 @@ users_reset_form_html(const char *friendly_name, const char *email, const char *
     fputs("<form method=\"post\" action=\"/u/reset-password\">\n"
           "<input type=\"hidden\" name=\"ticket\" value=\"",
           f);
-    users_html_put(f, ticket);
+    tg_html_put(f, ticket);
     fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    users_html_put(f, csrf);
+    tg_html_put(f, csrf);
     fputs("\">\n"
           "<label for=\"new_password\">New password</label>\n"
           "<input type=\"password\" id=\"new_password\" name=\"new_password\" "
@@ -188,7 +144,7 @@ message_html(const char *friendly_name, const char *title, const char *text)
         return NULL;
     page_head(f, friendly_name, title);
     fputs("<p>", f);
-    users_html_put(f, text);
+    tg_html_put(f, text);
     fputs("</p>\n</main>\n</body>\n</html>\n", f);
     if (fclose(f) != 0) {
         free(buf);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/web.h"
 #include "core/util.h"
 #include "users.h"
 
@@ -23,8 +24,8 @@ escapes_html(void **state)
     FILE *f = open_memstream(&buf, &len);
     (void)state;
 
-    users_html_put(f, "<a href=\"x\">Tom & Jerry's</a>");
-    users_html_put(f, NULL);
+    tg_html_put(f, "<a href=\"x\">Tom & Jerry's</a>");
+    tg_html_put(f, NULL);
     fclose(f);
     assert_string_equal(buf, "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
     free(buf);
@@ -61,14 +62,14 @@ parses_cookies(void **state)
     char v[16];
     (void)state;
 
-    assert_true(users_cookie_get("a=1; tg_csrf=abc; b=2", "tg_csrf", v, sizeof(v)));
+    assert_true(tg_cookie_get("a=1; tg_csrf=abc; b=2", "tg_csrf", v, sizeof(v)));
     assert_string_equal(v, "abc");
-    assert_true(users_cookie_get("tg_csrf=xyz", "tg_csrf", v, sizeof(v)));
+    assert_true(tg_cookie_get("tg_csrf=xyz", "tg_csrf", v, sizeof(v)));
     assert_string_equal(v, "xyz");
-    assert_false(users_cookie_get("xtg_csrf=abc; tg_csrfx=1", "tg_csrf", v, sizeof(v)));
-    assert_false(users_cookie_get("", "tg_csrf", v, sizeof(v)));
-    assert_false(users_cookie_get("tg_csrf=0123456789abcdefXX", "tg_csrf", v, sizeof(v)));
-    assert_true(users_cookie_get("tg_csrf=", "tg_csrf", v, sizeof(v)));
+    assert_false(tg_cookie_get("xtg_csrf=abc; tg_csrfx=1", "tg_csrf", v, sizeof(v)));
+    assert_false(tg_cookie_get("", "tg_csrf", v, sizeof(v)));
+    assert_false(tg_cookie_get("tg_csrf=0123456789abcdefXX", "tg_csrf", v, sizeof(v)));
+    assert_true(tg_cookie_get("tg_csrf=", "tg_csrf", v, sizeof(v)));
     assert_string_equal(v, "");
 }
 

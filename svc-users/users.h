@@ -205,11 +205,6 @@ tg_err users_mail_compose_reset(const char *from, const char *to, const char *fr
 
 /* ---- the reset page (reset_page.c) -------------------------------------------------------- */
 
-/* Writes s to f with & < > " ' as HTML entities. */
-void users_html_put(FILE *f, const char *s);
-/* Copies the value of cookie `name` from a Cookie header into out. false when absent or
- * longer than outlen - 1. */
-bool users_cookie_get(const char *header, const char *name, char *out, size_t outlen);
 /* The double-submit check: the tg_csrf cookie and the form token both equal expected
  * (constant time). */
 bool users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);

@@ -135,4 +135,22 @@ void bus_server_close(bus_server *srv);
 /* Requests served so far by this replica (counter for tests and metrics). */
 uint64_t bus_server_served(const bus_server *srv);
 
+/* ---- calls made while serving a request -------------------------------------------------- */
+
+/* Calls a neighbour service on behalf of the request ctx is serving: the call carries ctx's
+ * request id (so a resent request stays idempotent end to end), its issuer, and its deadline
+ * less a small margin (so this service's own answer still reaches its caller when the
+ * neighbour is silent). Returns TG_OK with *out (unpacked with reply_desc; free with
+ * protobuf_c_message_free_unpacked); TG_EUNAVAILABLE when no replica answered (logged);
+ * TG_EDENIED when the neighbour refused, handing the result to *refusal when refusal is not
+ * NULL (free with bus_result_free; its ->error is the neighbour's Auth0 error); other codes on
+ * local failures. c may be NULL (not configured: TG_EUNAVAILABLE). */
+tg_err bus_call_onward(bus_ctx *ctx, bus_client *c, const char *method,
+                       const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                       ProtobufCMessage **out, bus_result **refusal);
+
+/* Fills ctx's error with a neighbour's Auth0 error as it is (class, code, text, extra fields,
+ * headers, shape), so the client sees what the neighbour said. Returns TG_EDENIED. */
+tg_err bus_ctx_fail_from(bus_ctx *ctx, const Tollgate__Bus__Error *e);
+
 #endif
