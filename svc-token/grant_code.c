@@ -178,34 +178,16 @@ redeem(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *
     return err;
 }
 
-/* The code's user, refused as grant_refresh.c does when gone or blocked. Caller frees *out. */
+/* The code's user, refused when gone or blocked. Caller frees *out. */
 static tg_err
 code_user(bus_ctx *ctx, const token_app *app, const char *user_id,
           Tollgate__Users__GetUserReply **out)
 {
-    Tollgate__Users__GetUserRequest gr = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
-    tg_err err;
+    tg_err err = token_grant_user(ctx, app, user_id, out);
 
-    gr.user_id = (char *)user_id;
-    err = token_users_call(ctx, app, "users.GetUser", &gr.base,
-                           &tollgate__users__get_user_reply__descriptor, false,
-                           (ProtobufCMessage **)out);
-    if (err == TG_OK && (*out)->user == NULL) {
-        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
-        *out = NULL;
-        err = TG_EDENIED;
-    }
-    if (err == TG_EDENIED)
+    if (err == TG_ENOTFOUND)
         return invalid_grant(ctx, INVALID_CODE, "its user does not exist any more");
-    if (err != TG_OK)
-        return err;
-    if ((*out)->user->blocked) {
-        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
-        *out = NULL;
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized",
-                            "user is blocked");
-    }
-    return TG_OK;
+    return err;
 }
 
 /* The code's audience (the tenant default when it has none); NULL: an opaque token. */

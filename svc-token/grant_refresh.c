@@ -83,31 +83,13 @@ static tg_err
 token_user(bus_ctx *ctx, const token_app *app, const json_t *doc,
            Tollgate__Users__GetUserReply **out)
 {
-    Tollgate__Users__GetUserRequest gr = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
-    tg_err err;
+    tg_err err = token_grant_user(ctx, app, doc_str(doc, "user_id"), out);
 
-    gr.user_id = (char *)doc_str(doc, "user_id");
-    err = token_users_call(ctx, app, "users.GetUser", &gr.base,
-                           &tollgate__users__get_user_reply__descriptor, false,
-                           (ProtobufCMessage **)out);
-    if (err == TG_OK && (*out)->user == NULL) {
-        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
-        *out = NULL;
-        err = TG_EDENIED;
-    }
-    if (err == TG_EDENIED)
+    if (err == TG_ENOTFOUND)
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
                             "The refresh_token was generated for a user who doesn't exist "
                             "anymore.");
-    if (err != TG_OK)
-        return err;
-    if ((*out)->user->blocked) {
-        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
-        *out = NULL;
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized",
-                            "user is blocked");
-    }
-    return TG_OK;
+    return err;
 }
 
 static int64_t

@@ -53,3 +53,32 @@ token_authorize_call(bus_ctx *ctx, const token_app *app, const char *method,
     return neighbour_call(ctx, app->authorize, "svc-authorize", method, req, reply_desc,
                           pass_refusal, out);
 }
+
+tg_err
+token_grant_user(bus_ctx *ctx, const token_app *app, const char *user_id,
+                 Tollgate__Users__GetUserReply **out)
+{
+    Tollgate__Users__GetUserRequest gr = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
+    tg_err err;
+
+    gr.user_id = (char *)user_id;
+    err = token_users_call(ctx, app, "users.GetUser", &gr.base,
+                           &tollgate__users__get_user_reply__descriptor, false,
+                           (ProtobufCMessage **)out);
+    if (err == TG_OK && (*out)->user == NULL) {
+        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
+        *out = NULL;
+        err = TG_EDENIED;
+    }
+    if (err == TG_EDENIED)
+        return TG_ENOTFOUND; /* svc-users refused: the user is gone */
+    if (err != TG_OK)
+        return err;
+    if ((*out)->user->blocked) {
+        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
+        *out = NULL;
+        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized",
+                            "user is blocked");
+    }
+    return TG_OK;
+}

@@ -154,6 +154,12 @@ tg_err token_users_call(bus_ctx *ctx, const token_app *app, const char *method,
                         const ProtobufCMessageDescriptor *reply_desc, bool pass_refusal,
                         ProtobufCMessage **out);
 /* The same for svc-authorize (proto/authorize.proto), through app->authorize. */
+/* The user behind a grant (users.GetUser): TG_OK with *out (caller frees with
+ * protobuf_c_message_free_unpacked); TG_ENOTFOUND when the user no longer exists (the grant
+ * answers with its own Auth0 error); for a blocked user ctx's error is 401 unauthorized "user
+ * is blocked" and the return TG_EDENIED; a silent svc-users is the usual 503. */
+tg_err token_grant_user(bus_ctx *ctx, const token_app *app, const char *user_id,
+                        Tollgate__Users__GetUserReply **out);
 tg_err token_authorize_call(bus_ctx *ctx, const token_app *app, const char *method,
                             const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *reply_desc, bool pass_refusal,
