@@ -9,12 +9,6 @@
 #include "core/web.h"
 #include "authorize.h"
 
-#define STYLE                                                                                      \
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"       \
-    "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem;"           \
-    "box-sizing:border-box}button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"          \
-    ".error{color:#a00;border:1px solid #a00;padding:.5rem}"
-
 /* Text between tags needs only & < > escaped; quotes stay readable (messages quote URLs). */
 static void
 text_put(FILE *f, const char *s)
@@ -27,24 +21,6 @@ text_put(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
-}
-
-static void
-page_head(FILE *f, const char *friendly_name, const char *title)
-{
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          f);
-    tg_html_put(f, title);
-    fputs("</title>\n<style>" STYLE "</style>\n</head>\n<body>\n<main>\n", f);
-    if (friendly_name != NULL && friendly_name[0] != '\0') {
-        fputs("<p>", f);
-        tg_html_put(f, friendly_name);
-        fputs("</p>\n", f);
-    }
-    fputs("<h1>", f);
-    tg_html_put(f, title);
-    fputs("</h1>\n", f);
 }
 
 /* Closes the memstream that writes into *buf (only fclose makes *buf final). */
@@ -68,7 +44,7 @@ authorize_message_html(const char *friendly_name, const char *title, const char 
 
     if (f == NULL)
         return NULL;
-    page_head(f, friendly_name, title);
+    tg_html_page_head(f, friendly_name, title);
     if (error != NULL && error[0] != '\0') {
         fputs("<p class=\"error\" role=\"alert\"><code>", f);
         text_put(f, error);
@@ -95,7 +71,7 @@ authorize_login_html(const char *friendly_name, const char *client_name, const c
 
     if (f == NULL)
         return NULL;
-    page_head(f, friendly_name, "Log in");
+    tg_html_page_head(f, friendly_name, "Log in");
     if (client_name != NULL && client_name[0] != '\0') {
         fputs("<p>Log in to continue to ", f);
         tg_html_put(f, client_name);

@@ -30,12 +30,6 @@
 #define CSP                                                                                   \
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "    \
     "'none'; base-uri 'none'"
-#define STYLE                                                                                 \
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}"  \
-    "label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font-size:1rem}"      \
-    "button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}"                           \
-    ".error{color:#a00;border:1px solid #a00;padding:.5rem}"
-
 #define MSG_INVALID                                                                           \
     "This link is invalid or has expired. Request a new password reset email and use the "   \
     "newest link."
@@ -58,24 +52,6 @@ users_csrf_ok(const char *cookie_header, const char *form_token, const char *exp
     return a && b;
 }
 
-static void
-page_head(FILE *f, const char *friendly_name, const char *title)
-{
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          f);
-    tg_html_put(f, title);
-    fputs("</title>\n<style>" STYLE "</style>\n</head>\n<body>\n<main>\n", f);
-    if (friendly_name != NULL && friendly_name[0] != '\0') {
-        fputs("<p>", f);
-        tg_html_put(f, friendly_name);
-        fputs("</p>\n", f);
-    }
-    fputs("<h1>", f);
-    tg_html_put(f, title);
-    fputs("</h1>\n", f);
-}
-
 char *
 users_reset_form_html(const char *friendly_name, const char *email, const char *ticket,
                       const char *csrf, const char *error, const char *const *details,
@@ -87,7 +63,7 @@ users_reset_form_html(const char *friendly_name, const char *email, const char *
 
     if (f == NULL)
         return NULL;
-    page_head(f, friendly_name, "Change your password");
+    tg_html_page_head(f, friendly_name, "Change your password");
     if (email != NULL && email[0] != '\0') {
         fputs("<p>Enter a new password for ", f);
         tg_html_put(f, email);
@@ -142,7 +118,7 @@ message_html(const char *friendly_name, const char *title, const char *text)
 
     if (f == NULL)
         return NULL;
-    page_head(f, friendly_name, title);
+    tg_html_page_head(f, friendly_name, title);
     fputs("<p>", f);
     tg_html_put(f, text);
     fputs("</p>\n</main>\n</body>\n</html>\n", f);
