@@ -160,7 +160,7 @@ main(int argc, char **argv)
     if (store_open(opt.store_url, "token", &app.st) != TG_OK || token_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
-    if (token_keys_init(&app.keys, app.st, cfg, opt.key_cn) != TG_OK)
+    if (token_keys_init_sealed(&app.keys, app.st, cfg, opt.key_cn, master) != TG_OK)
         goto out;
     /* svc-token calls svc-users through the users bus device(s), which svc-users replicas also
      * dial: any number of svc-token and svc-users replicas (docs/architecture.md). */

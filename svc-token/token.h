@@ -34,6 +34,10 @@ typedef struct token_app {
 /* Loads (or creates, once for all replicas) the keys for every alg the tenant needs.
  * cn names the certificate subject. Freed with token_keys_fini(). */
 tg_err token_keys_init(token_keys *keys, store *st, const config *cfg, const char *cn);
+/* Same, storing new private keys sealed under the master key (borrowed; NULL = unsealed, with a
+ * warning) and opening sealed ones with it. */
+tg_err token_keys_init_sealed(token_keys *keys, store *st, const config *cfg, const char *cn,
+                              const char *master);
 void token_keys_fini(token_keys *keys);
 /* The key for alg, or NULL. Borrowed. */
 const jose_key *token_keys_get(const token_keys *keys, jose_alg alg);

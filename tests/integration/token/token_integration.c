@@ -73,7 +73,9 @@ start_replica(int i)
     assert_int_equal(store_open(fx.db, "token", &fx.app[i].st), TG_OK);
     assert_int_equal(token_store_ensure(fx.app[i].st), TG_OK);
     fx.app[i].cfg = fx.cfg;
-    assert_int_equal(token_keys_init(&fx.app[i].keys, fx.app[i].st, fx.cfg, "test"), TG_OK);
+    assert_int_equal(token_keys_init_sealed(&fx.app[i].keys, fx.app[i].st, fx.cfg, "test",
+                                            "master-key-for-tests-0123456789"),
+                     TG_OK);
     bus_server_opts o = {.dial_urls = dial, .methods = token_methods,
                          .n_methods = token_n_methods, .workers = 2, .app = &fx.app[i],
                          .replica_id = id};
@@ -196,6 +198,22 @@ test_issues_token_with_auth0_claims(void **state)
 }
 
 static void
+test_private_key_is_stored_sealed(void **state)
+{
+    json_t *doc = NULL;
+    char *text;
+    (void)state;
+
+    assert_int_equal(store_get(fx.app[0].st, TOKEN_COLL_KEYS, "active:RS256", &doc), TG_OK);
+    assert_null(json_object_get(doc, "private_pem"));
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "private_sealed")), "v1."));
+    text = json_dumps(doc, 0);
+    assert_null(strstr(text, "PRIVATE KEY")); /* nothing readable in the store */
+    free(text);
+    json_decref(doc);
+}
+
+static void
 test_replicas_share_one_key(void **state)
 {
     (void)state;
@@ -283,6 +301,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_issues_token_with_auth0_claims),
         cmocka_unit_test(test_replicas_share_one_key),
+        cmocka_unit_test(test_private_key_is_stored_sealed),
         cmocka_unit_test(test_scopes),
         cmocka_unit_test(test_default_audience),
         cmocka_unit_test(test_refusals),
