@@ -27,13 +27,6 @@ typedef struct options {
     long workers;
 } options;
 
-static const char *
-env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v != NULL && v[0] != '\0' ? v : fallback;
-}
-
 static void
 usage(FILE *f)
 {
@@ -43,18 +36,6 @@ usage(FILE *f)
           "env: TG_TENANT_FILE TG_STORE TG_BUS_AUTHORIZE TG_USERS_BUS TG_WORKERS "
           "TG_MASTER_KEY_FILE TG_MASTER_KEY\n",
           f);
-}
-
-/* A whole decimal number in [min, max], else -1. */
-static long
-number(const char *s, long min, long max)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
 }
 
 static int
@@ -73,14 +54,14 @@ parse_options(int argc, char **argv, options *o)
     };
     /* The gateway's authorize address, and the back of the authorize bus device svc-token
      * calls RedeemCode through. */
-    const char *bus = env_or("TG_BUS_AUTHORIZE", "tcp://127.0.0.1:7103,tcp://127.0.0.1:7116");
-    const char *users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    const char *bus = tg_env_or("TG_BUS_AUTHORIZE", "tcp://127.0.0.1:7103,tcp://127.0.0.1:7116");
+    const char *users_bus = tg_env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
     int c;
 
-    o->tenant = env_or("TG_TENANT_FILE", NULL);
-    o->store_url = env_or("TG_STORE", "sqlite:tollgate-authorize.db");
-    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
-    o->workers = number(env_or("TG_WORKERS", "8"), 1, 256);
+    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
+    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-authorize.db");
+    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "8"), 1, 256);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->tenant = optarg; break;
@@ -89,7 +70,7 @@ parse_options(int argc, char **argv, options *o)
         case 'u': users_bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'r': o->replica_id = optarg; break;
-        case 'w': o->workers = number(optarg, 1, 256); break;
+        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }

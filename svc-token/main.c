@@ -30,13 +30,6 @@ typedef struct options {
     int print_credentials;
 } options;
 
-static const char *
-env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v != NULL && v[0] != '\0' ? v : fallback;
-}
-
 static void
 usage(FILE *f)
 {
@@ -65,17 +58,16 @@ parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bus = env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus, *authorize_bus;
-    char *end;
+    const char *bus = tg_env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus, *authorize_bus;
     int c;
 
-    o->tenant = env_or("TG_TENANT_FILE", NULL);
-    o->store_url = env_or("TG_STORE", "sqlite:tollgate-token.db");
-    users_bus = env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
-    authorize_bus = env_or("TG_AUTHORIZE_BUS", "tcp://127.0.0.1:7115");
-    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
-    o->key_cn = env_or("TG_KEY_CN", "tollgate");
-    o->workers = strtol(env_or("TG_WORKERS", "8"), NULL, 10);
+    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
+    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-token.db");
+    users_bus = tg_env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    authorize_bus = tg_env_or("TG_AUTHORIZE_BUS", "tcp://127.0.0.1:7115");
+    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
+    o->key_cn = tg_env_or("TG_KEY_CN", "tollgate");
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "8"), 1, 256);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->tenant = optarg; break;
@@ -87,12 +79,7 @@ parse_options(int argc, char **argv, options *o)
         case 'c': o->key_cn = optarg; break;
         case 'r': o->replica_id = optarg; break;
         case 'p': o->print_credentials = 1; break;
-        case 'w':
-            errno = 0;
-            o->workers = strtol(optarg, &end, 10);
-            if (errno != 0 || *end != '\0')
-                o->workers = -1;
-            break;
+        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }

@@ -30,13 +30,6 @@ typedef struct options {
     users_hash_params hash;
 } options;
 
-static const char *
-env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v != NULL && v[0] != '\0' ? v : fallback;
-}
-
 static void
 usage(FILE *f)
 {
@@ -48,18 +41,6 @@ usage(FILE *f)
           "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_WORKERS TG_MASTER_KEY_FILE "
           "TG_MASTER_KEY TG_OUTBOX\n",
           f);
-}
-
-/* A whole decimal number in [min, max], else -1. */
-static long
-number(const char *s, long min, long max)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
 }
 
 static int
@@ -83,16 +64,16 @@ parse_options(int argc, char **argv, options *o)
         {NULL, 0, NULL, 0},
     };
     /* The gateway's users address, and the back of the users bus device svc-token calls through. */
-    const char *bus = env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7113");
+    const char *bus = tg_env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7113");
     long v = 0, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, bad = 0;
 
     users_hash_params_default(&o->hash);
-    o->tenant = env_or("TG_TENANT_FILE", NULL);
-    o->store_url = env_or("TG_STORE", "sqlite:tollgate-users.db");
-    o->master_key_file = env_or("TG_MASTER_KEY_FILE", NULL);
-    o->outbox = env_or("TG_OUTBOX", "outbox");
-    o->workers = number(env_or("TG_WORKERS", "8"), 1, 256);
+    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
+    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-users.db");
+    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
+    o->outbox = tg_env_or("TG_OUTBOX", "outbox");
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "8"), 1, 256);
     o->hash_threads = ncpu > 0 ? ncpu : 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -102,8 +83,8 @@ parse_options(int argc, char **argv, options *o)
         case 'm': o->master_key_file = optarg; break;
         case 'r': o->replica_id = optarg; break;
         case 'o': o->outbox = optarg; break;
-        case 'w': o->workers = number(optarg, 1, 256); break;
-        case 'T': o->hash_threads = number(optarg, 1, 1024); break;
+        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
+        case 'T': o->hash_threads = tg_parse_long(optarg, 1, 1024); break;
         case 'H':
             if (strcmp(optarg, "argon2id") == 0)
                 o->hash.alg = USERS_HASH_ARGON2ID;
@@ -113,19 +94,19 @@ parse_options(int argc, char **argv, options *o)
                 bad = 1;
             break;
         case 'M':
-            bad |= (v = number(optarg, 8, 4 * 1024 * 1024)) < 0;
+            bad |= (v = tg_parse_long(optarg, 8, 4 * 1024 * 1024)) < 0;
             o->hash.argon2_memory_kib = (uint32_t)v;
             break;
         case 'I':
-            bad |= (v = number(optarg, 1, 64)) < 0;
+            bad |= (v = tg_parse_long(optarg, 1, 64)) < 0;
             o->hash.argon2_iterations = (uint32_t)v;
             break;
         case 'P':
-            bad |= (v = number(optarg, 1, 64)) < 0;
+            bad |= (v = tg_parse_long(optarg, 1, 64)) < 0;
             o->hash.argon2_parallelism = (uint32_t)v;
             break;
         case 'C':
-            bad |= (v = number(optarg, 4, 31)) < 0;
+            bad |= (v = tg_parse_long(optarg, 4, 31)) < 0;
             o->hash.bcrypt_cost = (int)v;
             break;
         case 'h': usage(stdout); exit(0);

@@ -13,6 +13,25 @@
 
 #define MASTER_KEY_MIN 16
 
+const char *
+tg_env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
+
+long
+tg_parse_long(const char *s, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
+}
+
 char *
 tg_master_key_read(const char *path)
 {

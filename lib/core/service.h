@@ -7,6 +7,12 @@
 
 #include <signal.h>
 
+/* The environment variable's value, or fallback when it is unset or empty. Borrowed. */
+const char *tg_env_or(const char *name, const char *fallback);
+
+/* A whole decimal number in [min, max] (an option's value), or -1 when s is anything else. */
+long tg_parse_long(const char *s, long min, long max);
+
 /* The tenant master key (seeds derived client ids and secrets): the first line of the file at
  * path, or the environment variable TG_MASTER_KEY when path is NULL. Trailing whitespace is
  * dropped; a key under 16 characters counts as none. Returns a heap string the caller frees
