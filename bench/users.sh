@@ -51,14 +51,16 @@ cleanup() {
 trap cleanup EXIT
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Six ports in 18900-18999: TLS, h2c and four consecutive bus ports.
+# Twelve consecutive free ports in 18900-18999: the bus port and the eight after it (deploy/local/up
+# derives every other bus address from BUS_PORT), then TLS and h2c.
 pick_ports() {
-    local b
+    local b i ok
     for _ in $(seq 1 200); do
-        b=$((18900 + RANDOM % 90))
-        if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)) && port_free $((b + 3)) &&
-            port_free $((b + 4)) && port_free $((b + 5)); then
-            echo "$((b + 4)) $((b + 5)) $b"
+        b=$((18900 + RANDOM % 88))
+        ok=1
+        for i in $(seq 0 11); do port_free $((b + i)) || { ok=0; break; }; done
+        if [ "$ok" = 1 ]; then
+            echo "$((b + 9)) $((b + 10)) $b"
             return
         fi
     done
@@ -83,7 +85,7 @@ cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInf
     -DTG_SANITIZE=OFF >/dev/null
 read -r TLS_PORT H2C_PORT BUS_PORT < <(pick_ports)
 export TLS_PORT H2C_PORT BUS_PORT
-tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR, ports $TLS_PORT $H2C_PORT $BUS_PORT+3)"
+tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR, ports $TLS_PORT $H2C_PORT $BUS_PORT..+8)"
 "$tg_root/deploy/local/up" > "$work/up.log" 2>&1 ||
     { tail -n 30 "$work/up.log" >&2; tg_die "deploy/local/up failed (a build of a tree others are editing?)"; }
 # shellcheck disable=SC1090,SC1091
