@@ -96,7 +96,23 @@ char *authorize_message_html(const char *friendly_name, const char *title, const
 /* The login form for transaction state. client_name, username (prefill) and error may be NULL
  * or "". Heap string, free(); NULL on allocation failure. */
 char *authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
-                           const char *csrf, const char *username, const char *error);
+                           const char *csrf, const char *username, const char *error,
+                           bool signup_link);
+/* What the signup page shows (signup.c). Strings borrowed; NULL or "" for none. */
+typedef struct authorize_signup_view {
+    const char *friendly_name;
+    const char *client_name;
+    const char *state;  /* the login transaction */
+    const char *csrf;
+    const char *email;  /* prefill */
+    const char *username;
+    const char *policy; /* the connection's password policy, in words */
+    const char *error;
+    bool ask_username;  /* the connection requires_username */
+} authorize_signup_view;
+/* The signup form (POST /u/signup) with a link back to the login page. Heap string, free();
+ * NULL on allocation failure. */
+char *authorize_signup_html(const authorize_signup_view *v);
 /* The form_post response page: an auto-submitting POST form to action with one hidden input
  * per (key, value) pair of kv (n pairs; NULL or empty values skipped) and a submit button for
  * browsers without script. Heap string, free(); NULL on allocation failure. */
@@ -196,6 +212,34 @@ tg_err authorize_complete(bus_ctx *ctx, const authorize_app *app,
                           const authorize_grant *g, const authorize_cookies *cookies);
 /* The target a stored transaction names (strings borrowed from txn). */
 void authorize_txn_target(const json_t *txn, authorize_target *t);
+/* The live, unused login transaction named by state; TG_ENOTFOUND for anything else. One
+ * taken by this very request (a resend, same request id) still counts as unused. *out a new
+ * reference. */
+tg_err authorize_txn_load(bus_ctx *ctx, const authorize_app *app, const char *state,
+                          json_t **out);
+/* The error page for a missing, expired or used transaction (400). */
+tg_err authorize_reply_txn_invalid(bus_ctx *ctx, const authorize_app *app,
+                                   Tollgate__Authorize__PageReply *reply);
+/* The double-submit CSRF check of the login and signup forms: the tg_login_csrf cookie and the
+ * form token both equal expected (the transaction's), compared in constant time. */
+bool authorize_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);
+/* The user is authenticated (password checked, or just signed up): takes the transaction
+ * exactly once, starts a new SSO session (ending the one cookie_header names) and sends the
+ * code to the client. A transaction already taken gets the invalid-transaction page. */
+tg_err authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
+                              Tollgate__Authorize__PageReply *reply, const char *cookie_header,
+                              const json_t *txn, const char *user_id);
+
+/* ---- signup (signup.c) --------------------------------------------------------------------- */
+
+/* The database connection a transaction signs users up to: the transaction's `connection`
+ * when it names one, else the tenant's default_directory when the client may use it, else the
+ * first database connection enabled for the client. NULL: none. Borrowed from app->cfg. */
+const config_connection *authorize_signup_connection(const authorize_app *app, const json_t *txn);
+/* Whether the login page links to the signup page: a connection exists and allows signup. */
+bool authorize_signup_is_offered(const authorize_app *app, const json_t *txn);
+/* The connection's password policy in words (Auth0's rule texts) into buf. */
+void authorize_policy_text(const config_connection *conn, char *buf, size_t len);
 
 /* ---- svc-users (users_client.c) ----------------------------------------------------------- */
 
@@ -215,6 +259,9 @@ tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req, Protob
 tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
                                  ProtobufCMessage *reply);
 tg_err authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_signup_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_signup_submit(bus_ctx *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage *reply);
 tg_err authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 extern const bus_method authorize_methods[];

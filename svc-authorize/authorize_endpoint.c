@@ -189,7 +189,9 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
     }
     if ((err = store_insert(app->st, AUTHORIZE_COLL_TXN, doc)) != TG_OK)
         goto out;
-    if (asprintf(&location, "/u/login?state=%s", id) < 0) {
+    /* screen_hint=signup opens the signup page of the same transaction (it links back) */
+    if (asprintf(&location, "/u/%s?state=%s",
+                 strcmp(req->screen_hint, "signup") == 0 ? "signup" : "login", id) < 0) {
         location = NULL;
         err = TG_ENOMEM;
         goto out;

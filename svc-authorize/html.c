@@ -34,6 +34,34 @@ finish(FILE *f, char **buf)
     return *buf;
 }
 
+/* <p>lead <a href="path?state=...">text</a></p>; the state is a transaction id (base64url),
+ * percent-encoded anyway. */
+static void
+state_link(FILE *f, const char *lead, const char *path, const char *state, const char *text)
+{
+    char *q = NULL;
+    size_t qlen = 0;
+    FILE *m = open_memstream(&q, &qlen);
+
+    if (m == NULL)
+        return;
+    authorize_url_put_encoded(m, state);
+    if (fclose(m) != 0) {
+        free(q);
+        return;
+    }
+    fputs("<p>", f);
+    tg_html_put(f, lead);
+    fputs(" <a href=\"", f);
+    tg_html_put(f, path);
+    fputs("?state=", f);
+    tg_html_put(f, q);
+    fputs("\">", f);
+    tg_html_put(f, text);
+    fputs("</a></p>\n", f);
+    free(q);
+}
+
 char *
 authorize_message_html(const char *friendly_name, const char *title, const char *error,
                        const char *text)
@@ -62,7 +90,7 @@ authorize_message_html(const char *friendly_name, const char *title, const char 
 
 char *
 authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
-                     const char *csrf, const char *username, const char *error)
+                     const char *csrf, const char *username, const char *error, bool signup_link)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -104,7 +132,10 @@ authorize_login_html(const char *friendly_name, const char *client_name, const c
           f);
     if (username != NULL && username[0] != '\0')
         fputs(" autofocus", f);
-    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n</main>\n</body>\n</html>\n", f);
+    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n", f);
+    if (signup_link)
+        state_link(f, "Don't have an account?", "/u/signup", state, "Sign up");
+    fputs("</main>\n</body>\n</html>\n", f);
     return finish(f, &buf);
 }
 
@@ -135,5 +166,78 @@ authorize_form_post_html(const char *action, const char *const (*kv)[2], size_t 
           "<button type=\"submit\">Continue</button></noscript>\n</form>\n"
           "<script>" AUTHORIZE_FORM_POST_SCRIPT "</script>\n</body>\n</html>\n",
           f);
+    return finish(f, &buf);
+}
+
+/* One labelled input; value and describedby (an element id) may be NULL. */
+static void
+input_put(FILE *f, const char *type, const char *name, const char *label, const char *autocomplete,
+          const char *value, const char *describedby)
+{
+    fputs("<label for=\"", f);
+    tg_html_put(f, name);
+    fputs("\">", f);
+    tg_html_put(f, label);
+    fputs("</label>\n<input type=\"", f);
+    tg_html_put(f, type);
+    fputs("\" id=\"", f);
+    tg_html_put(f, name);
+    fputs("\" name=\"", f);
+    tg_html_put(f, name);
+    fputs("\" autocomplete=\"", f);
+    tg_html_put(f, autocomplete);
+    fputs("\" required", f);
+    if (value != NULL) {
+        fputs(" value=\"", f);
+        tg_html_put(f, value);
+        fputs("\"", f);
+    }
+    if (describedby != NULL) {
+        fputs(" aria-describedby=\"", f);
+        tg_html_put(f, describedby);
+        fputs("\"", f);
+    }
+    fputs(">\n", f);
+}
+
+char *
+authorize_signup_html(const authorize_signup_view *v)
+{    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool has_error = v->error != NULL && v->error[0] != '\0';
+    const char *err_id = has_error ? "error" : NULL;
+
+    if (f == NULL)
+        return NULL;
+    tg_html_page_head(f, v->friendly_name, "Sign up");
+    if (v->client_name != NULL && v->client_name[0] != '\0') {
+        fputs("<p>Sign up to continue to ", f);
+        tg_html_put(f, v->client_name);
+        fputs(".</p>\n", f);
+    }
+    if (has_error) {
+        fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
+        tg_html_put(f, v->error);
+        fputs("</p></div>\n", f);
+    }
+    fputs("<form method=\"post\" action=\"/u/signup\">\n"
+          "<input type=\"hidden\" name=\"state\" value=\"",
+          f);
+    tg_html_put(f, v->state);
+    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
+    tg_html_put(f, v->csrf);
+    fputs("\">\n", f);
+    input_put(f, "email", "email", "Email address", "email", v->email != NULL ? v->email : "",
+              err_id);
+    if (v->ask_username)
+        input_put(f, "text", "username", "Username", "username",
+                  v->username != NULL ? v->username : "", err_id);
+    input_put(f, "password", "password", "Password", "new-password", NULL, "policy");
+    fputs("<p id=\"policy\">", f);
+    tg_html_put(f, v->policy);
+    fputs("</p>\n<button type=\"submit\">Continue</button>\n</form>\n", f);
+    state_link(f, "Already have an account?", "/u/login", v->state, "Log in");
+    fputs("</main>\n</body>\n</html>\n", f);
     return finish(f, &buf);
 }

@@ -61,7 +61,7 @@ test_form_post_script_hash(void **state)
 static void
 test_login_page_escapes(void **state)
 {
-    char *html = authorize_login_html(HOSTILE, HOSTILE, "txn-1", "csrf-1", HOSTILE, HOSTILE);
+    char *html = authorize_login_html(HOSTILE, HOSTILE, "txn-1", "csrf-1", HOSTILE, HOSTILE, true);
 
     (void)state;
     assert_non_null(html);

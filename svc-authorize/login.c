@@ -49,10 +49,8 @@ str(const json_t *doc, const char *name)
     return s != NULL ? s : "";
 }
 
-/* The live, unused transaction named by state; TG_ENOTFOUND for anything else. One taken by
- * this very request (a resend, same request id) still counts as unused. */
-static tg_err
-load_txn(bus_ctx *ctx, const authorize_app *app, const char *state, json_t **out)
+tg_err
+authorize_txn_load(bus_ctx *ctx, const authorize_app *app, const char *state, json_t **out)
 {
     const char *by;
     tg_err err;
@@ -71,8 +69,9 @@ load_txn(bus_ctx *ctx, const authorize_app *app, const char *state, json_t **out
     return TG_OK;
 }
 
-static tg_err
-txn_invalid(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply)
+tg_err
+authorize_reply_txn_invalid(bus_ctx *ctx, const authorize_app *app,
+                            Tollgate__Authorize__PageReply *reply)
 {
     return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", MSG_TXN_INVALID);
 }
@@ -93,7 +92,8 @@ reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
     return authorize_reply_html(
         ctx, reply, status,
         authorize_login_html(app->cfg->tenant.friendly_name, client != NULL ? client->name : NULL,
-                             str(txn, "_id"), str(txn, "csrf"), username, error),
+                             str(txn, "_id"), str(txn, "csrf"), username, error,
+                             authorize_signup_is_offered(app, txn)),
         NULL, &cookies);
 }
 
@@ -106,18 +106,17 @@ authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMes
     json_t *txn = NULL;
     tg_err err;
 
-    err = load_txn(ctx, app, req->state, &txn);
+    err = authorize_txn_load(ctx, app, req->state, &txn);
     if (err == TG_ENOTFOUND)
-        err = txn_invalid(ctx, app, reply);
+        err = authorize_reply_txn_invalid(ctx, app, reply);
     else if (err == TG_OK)
         err = reply_login(ctx, app, reply, 200, txn, str(txn, "login_hint"), NULL);
     json_decref(txn);
     return err;
 }
 
-/* The double-submit check: cookie and form token both equal the transaction's. */
-static bool
-csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
+bool
+authorize_csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
 {
     char cookie[CSRF_MAX + 1];
     bool a, b;
@@ -142,13 +141,11 @@ refusal_status(const Tollgate__Bus__Error *e)
     }
 }
 
-/* The password is right: new session, then the code. */
-static tg_err
-finish_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
-             const Tollgate__Authorize__LoginSubmitRequest *req, const json_t *txn,
-             const Tollgate__Users__User *user)
+tg_err
+authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
+                       Tollgate__Authorize__PageReply *reply, const char *cookie_header,
+                       const json_t *txn, const char *user_id)
 {
-    const char *cookie_header = req->web != NULL ? req->web->cookie : NULL;
     authorize_cookies cookies = {0};
     authorize_target t;
     char *sid = NULL, *value = NULL;
@@ -160,20 +157,22 @@ finish_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
     err = store_consume(app->st, AUTHORIZE_COLL_TXN, str(txn, "_id"), bus_ctx_request_id(ctx),
                         &taken);
     if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
-        err = txn_invalid(ctx, app, reply);
+        err = authorize_reply_txn_invalid(ctx, app, reply);
         goto out;
     }
     if (err != TG_OK ||
-        (err = authorize_session_start(ctx, app, cookie_header, user->user_id, now, &sid,
+        (err = authorize_session_start(ctx, app, cookie_header, user_id, now, &sid,
                                        &value)) != TG_OK ||
         (err = authorize_session_cookies(ctx, app, value, &cookies)) != TG_OK)
         goto out;
     cookies.v[cookies.n++] =
         AUTHORIZE_CSRF_COOKIE "=; Path=/u/login; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
+    cookies.v[cookies.n++] =
+        AUTHORIZE_CSRF_COOKIE "=; Path=/u/signup; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
     authorize_grant g = {
         .client_id = str(txn, "client_id"),
         .redirect_uri = str(txn, "redirect_uri_sent"),
-        .user_id = user->user_id,
+        .user_id = user_id,
         .scope = str(txn, "scope"),
         .audience = str(txn, "audience"),
         .nonce = str(txn, "nonce"),
@@ -183,7 +182,7 @@ finish_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
         .code_challenge_method = str(txn, "code_challenge_method"),
     };
     authorize_txn_target(txn, &t);
-    LOG_INFO("login of user %s for client %s", user->user_id, g.client_id);
+    LOG_INFO("login of user %s for client %s", user_id, g.client_id);
     err = authorize_complete(ctx, app, reply, &t, &g, &cookies);
 out:
     json_decref(taken);
@@ -203,14 +202,15 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
     json_t *txn = NULL;
     tg_err err;
 
-    err = load_txn(ctx, app, req->state, &txn);
+    err = authorize_txn_load(ctx, app, req->state, &txn);
     if (err == TG_ENOTFOUND) {
-        err = txn_invalid(ctx, app, reply);
+        err = authorize_reply_txn_invalid(ctx, app, reply);
         goto out;
     }
     if (err != TG_OK)
         goto out;
-    if (!csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token, str(txn, "csrf"))) {
+    if (!authorize_csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
+                           str(txn, "csrf"))) {
         err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
         goto out;
     }
@@ -239,7 +239,8 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
         err = TG_EPROTO;
         goto out;
     }
-    err = finish_login(ctx, app, reply, req, txn, vreply->user);
+    err = authorize_login_finish(ctx, app, reply, req->web != NULL ? req->web->cookie : NULL, txn,
+                                 vreply->user->user_id);
 out:
     if (vreply != NULL)
         protobuf_c_message_free_unpacked(&vreply->base, NULL);

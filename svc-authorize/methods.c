@@ -10,6 +10,10 @@ const bus_method authorize_methods[] = {
      &tollgate__authorize__page_reply__descriptor, authorize_on_login_submit},
     {"authorize.Logout", &tollgate__authorize__logout_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_logout},
+    {"authorize.SignupPage", &tollgate__authorize__login_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_signup_page},
+    {"authorize.SignupSubmit", &tollgate__authorize__signup_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_signup_submit},
     /* internal: svc-token, through the authorize bus device */
     {"authorize.RedeemCode", &tollgate__authorize__redeem_code_request__descriptor,
      &tollgate__authorize__redeem_code_reply__descriptor, authorize_on_redeem_code},
