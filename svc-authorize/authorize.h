@@ -27,6 +27,7 @@ typedef struct authorize_app {
     const config *cfg;
     store *st;
     bus_client *users;          /* the users bus device front(s); NULL: none configured */
+    bus_client *token;          /* the token bus device front(s); NULL: none configured */
     int64_t session_lifetime_s; /* absolute SSO session lifetime */
     int64_t session_idle_s;     /* idle SSO session lifetime */
 } authorize_app;
@@ -152,6 +153,7 @@ typedef struct authorize_target {
     const char *redirect_uri;
     authorize_mode mode;
     const char *state;
+    unsigned response_type; /* AUTHORIZE_RT_* bits; 0 is code */
 } authorize_target;
 
 /* Sends params (n pairs) plus state and iss (the issuer) to the target in its response mode. */
@@ -240,6 +242,57 @@ const config_connection *authorize_signup_connection(const authorize_app *app, c
 bool authorize_signup_is_offered(const authorize_app *app, const json_t *txn);
 /* The connection's password policy in words (Auth0's rule texts) into buf. */
 void authorize_policy_text(const config_connection *conn, char *buf, size_t len);
+
+/* ---- implicit and hybrid response types (implicit.c) ---------------------------------------- */
+
+#define AUTHORIZE_RT_CODE 1u
+#define AUTHORIZE_RT_TOKEN 2u
+#define AUTHORIZE_RT_ID_TOKEN 4u
+/* response_type as AUTHORIZE_RT_* bits: the words code, token, id_token in any order, each at
+ * most once, separated by single spaces. false (and *out 0) for anything else. */
+bool authorize_response_type_parse(const char *s, unsigned *out);
+/* Whether rt puts a token or an ID token in the authorization response. */
+bool authorize_response_type_has_tokens(unsigned rt);
+/* Settles *mode (already parsed from response_mode) for response_type: "" becomes fragment
+ * for every type bearing tokens; false when response_mode asks for query with such a type
+ * (*mode is then fragment, for the refusal). Other cases are left alone (true). */
+bool authorize_response_mode_fits(const char *response_type, const char *response_mode,
+                                  authorize_mode *mode);
+/* The client, nonce and scope rules of rt (see implicit.c). NULL when fine, else the OAuth
+ * error, with its description in desc. */
+const char *authorize_response_type_check(const config_client *client, unsigned rt,
+                                          const char *nonce, const char *scope, char *desc,
+                                          size_t desclen);
+/* Whether the space-separated list has word. */
+bool authorize_scope_has(const char *list, const char *word);
+/* authorize_complete for a type bearing tokens: the code (if asked for), the tokens from
+ * svc-token, all sent to the target in one response. */
+tg_err authorize_implicit_complete(bus_ctx *ctx, const authorize_app *app,
+                                   Tollgate__Authorize__PageReply *reply,
+                                   const authorize_target *t, const authorize_grant *g,
+                                   const authorize_cookies *cookies);
+
+/* ---- back-channel logout (backchannel.c; OIDC Back-Channel Logout 1.0) -------------------- */
+
+/* Records that client_id took part in the SSO session sid (the session's "clients" list),
+ * when the client registered back-channel logout URLs; best effort, logged on failure. */
+void authorize_session_add_client(const authorize_app *app, const char *sid,
+                                  const char *client_id);
+/* To be called by every path that ends an SSO session (/v2/logout, /oidc/logout), with the
+ * session's stored document (borrowed; NULL is a no-op). For every client in its "clients"
+ * list with back-channel logout URLs, svc-token signs a logout token (token.LogoutToken, on
+ * this request's deadline); the POSTs to the URLs (logout_token=..., 5 s timeout) run on a
+ * detached thread, off the request path, and their failures are logged without the token.
+ * Never fails the caller's request. */
+void authorize_session_ended(bus_ctx *ctx, const authorize_app *app, const json_t *session);
+
+/* ---- svc-token (token_client.c) ------------------------------------------------------------ */
+
+/* Calls svc-token through the token bus device; same contract as authorize_users_call. */
+tg_err authorize_token_call(bus_ctx *ctx, const authorize_app *app, const char *method,
+                            const ProtobufCMessage *req,
+                            const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out,
+                            bus_result **refusal);
 
 /* ---- svc-users (users_client.c) ----------------------------------------------------------- */
 

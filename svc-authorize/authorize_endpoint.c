@@ -5,9 +5,9 @@
  * it: an unknown client_id or a redirect_uri that is not byte-for-byte one of the client's
  * callbacks gets an HTML error page (400) and no Location. After that, every refusal goes back
  * to the redirect_uri in the requested response mode with error, error_description, state and
- * iss: response_mode, response_type ("code" only here), the client's grant types, parameter
- * sizes, PKCE (public clients must send an S256 challenge; plain is refused), the audience,
- * prompt and max_age.
+ * iss: response_mode, response_type (code here; the types bearing tokens: implicit.c), the
+ * client's grant types, parameter sizes, PKCE (public clients must send an S256 challenge when
+ * a code is asked for; plain is refused), the audience, prompt and max_age.
  *
  * Then: a live SSO session that nothing forces to re-authenticate (prompt=login, or max_age
  * older than the session's auth_time) gets a code at once; prompt=none without one gets
@@ -32,6 +32,7 @@ typedef struct checked {
     bool prompt_none;
     bool prompt_login;
     int64_t max_age; /* -1: none */
+    unsigned response_type; /* AUTHORIZE_RT_* (implicit.c) */
 } checked;
 
 /* Same defaults as svc-token's token_client_allows_grant (Auth0's dashboard defaults by
@@ -113,11 +114,11 @@ check_request(const authorize_app *app, const config_client *client,
         snprintf(desc, desclen, "Missing required parameter: response_type");
         return "invalid_request";
     }
-    if (strcmp(req->response_type, "code") != 0) {
+    if (!authorize_response_type_parse(req->response_type, &c->response_type)) {
         snprintf(desc, desclen, "Unsupported response type: %.100s", req->response_type);
         return "unsupported_response_type";
     }
-    if (!allows_code_grant(client)) {
+    if ((c->response_type & AUTHORIZE_RT_CODE) != 0 && !allows_code_grant(client)) {
         snprintf(desc, desclen, "%s", MSG_GRANT_NOT_ALLOWED);
         return "unauthorized_client";
     }
@@ -135,11 +136,15 @@ check_request(const authorize_app *app, const config_client *client,
             snprintf(desc, desclen, "Invalid code_challenge");
             return "invalid_request";
         }
-    } else if (client->auth_method == CONFIG_AUTH_NONE) {
+    } else if (client->auth_method == CONFIG_AUTH_NONE &&
+               (c->response_type & AUTHORIZE_RT_CODE) != 0) { /* no code, no PKCE */
         snprintf(desc, desclen, "Missing required parameter: code_challenge");
         return "invalid_request";
     }
     c->scope = req->scope[0] != '\0' ? req->scope : "openid";
+    if ((name = authorize_response_type_check(client, c->response_type, req->nonce, c->scope, desc,
+                                              desclen)) != NULL)
+        return name;
     c->audience = req->audience;
     if (c->audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
         c->audience = app->cfg->tenant.default_audience;
@@ -183,6 +188,11 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
                     req->code_challenge, "code_challenge_method", req->code_challenge_method,
                     "login_hint", req->login_hint, "csrf", csrf, "expires_at",
                     (json_int_t)tg_now_s() + AUTHORIZE_TXN_SECONDS);
+    if (doc != NULL && json_object_set_new(doc, "response_type",
+                                           json_integer((json_int_t)c->response_type)) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;
@@ -224,6 +234,9 @@ authorize_complete(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__
     char *code = NULL;
     tg_err err;
 
+    authorize_session_add_client(app, g->sid, g->client_id); /* back-channel logout */
+    if (authorize_response_type_has_tokens(t->response_type))
+        return authorize_implicit_complete(ctx, app, reply, t, g, cookies);
     if ((err = authorize_code_issue(app, g, &code)) != TG_OK)
         return err;
     const char *const kv[][2] = {{"code", code}};
@@ -292,8 +305,13 @@ authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMess
         snprintf(desc, sizeof(desc), "Unsupported response_mode: %.40s", req->response_mode);
         return authorize_reply_oauth_error(ctx, reply, &t, "invalid_request", desc);
     }
+    if (!authorize_response_mode_fits(req->response_type, req->response_mode, &t.mode))
+        return authorize_reply_oauth_error(ctx, reply, &t, "invalid_request",
+                                           "response_mode=query is not allowed for a "
+                                           "response_type that returns tokens");
     if ((error = check_request(app, client, req, &c, desc, sizeof(desc))) != NULL)
         return authorize_reply_oauth_error(ctx, reply, &t, error, desc);
+    t.response_type = c.response_type;
     err = authorize_session_find(app, cookie, &session);
     if (err != TG_OK && err != TG_ENOTFOUND)
         return err;

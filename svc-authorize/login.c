@@ -39,6 +39,7 @@ authorize_txn_target(const json_t *txn, authorize_target *t)
     t->mode = mode == AUTHORIZE_MODE_FRAGMENT || mode == AUTHORIZE_MODE_FORM_POST
                   ? (authorize_mode)mode
                   : AUTHORIZE_MODE_QUERY;
+    t->response_type = (unsigned)json_integer_value(json_object_get(txn, "response_type"));
 }
 
 static const char *

@@ -5,7 +5,8 @@
  * request was not one the tenant agreed to). Otherwise the SSO session is deleted, both
  * session cookies are cleared, and the browser goes to returnTo; with client_id and no
  * returnTo to the application's first Allowed Logout URL; with neither, a small page.
- * `federated` needs upstream identity providers, which do not exist yet: ignored.
+ * `federated` needs upstream identity providers, which do not exist yet: ignored. Clients of
+ * the ended session with back-channel logout URLs get logout tokens (backchannel.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -51,8 +52,14 @@ authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage
     if (target[0] == '\0' && client != NULL && allowed->n > 0 &&
         authorize_uri_is_safe(allowed->v[0]))
         target = allowed->v[0];
-    if (req->web != NULL)
+    if (req->web != NULL) {
+        json_t *session = NULL;
+
+        (void)authorize_session_find(app, req->web->cookie, &session); /* none: nothing to tell */
         authorize_session_end(app, req->web->cookie);
+        authorize_session_ended(ctx, app, session); /* back-channel logout tokens */
+        json_decref(session);
+    }
     if ((err = authorize_session_cookies(ctx, app, NULL, &cookies)) != TG_OK)
         return err;
     if (target[0] != '\0')

@@ -2,6 +2,7 @@
  * tollgate-svc-authorize: reads the tenant file, opens its store, dials the users bus device
  * and serves its bus methods until SIGTERM.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@ typedef struct options {
     const char *store_url;
     char *bus_urls;  /* comma-separated callers to dial */
     char *users_bus; /* the users bus device front(s) to dial, comma-separated */
+    char *token_bus; /* the token bus device front(s) to dial, comma-separated */
     const char *master_key_file;
     const char *replica_id;
     long workers;
@@ -31,9 +33,9 @@ static void
 usage(FILE *f)
 {
     fputs("usage: tollgate-svc-authorize --tenant FILE [--store URL] [--bus URL[,URL...]]\n"
-          "         [--users-bus URL[,URL...]] [--workers N] [--master-key-file FILE]\n"
-          "         [--replica-id ID]\n"
-          "env: TG_TENANT_FILE TG_STORE TG_BUS_AUTHORIZE TG_USERS_BUS TG_WORKERS "
+          "         [--users-bus URL[,URL...]] [--token-bus URL[,URL...]] [--workers N]\n"
+          "         [--master-key-file FILE] [--replica-id ID]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_AUTHORIZE TG_USERS_BUS TG_TOKEN_BUS TG_WORKERS "
           "TG_MASTER_KEY_FILE TG_MASTER_KEY\n",
           f);
 }
@@ -46,6 +48,7 @@ parse_options(int argc, char **argv, options *o)
         {"store", required_argument, NULL, 's'},
         {"bus", required_argument, NULL, 'b'},
         {"users-bus", required_argument, NULL, 'u'},
+        {"token-bus", required_argument, NULL, 'k'},
         {"workers", required_argument, NULL, 'w'},
         {"master-key-file", required_argument, NULL, 'm'},
         {"replica-id", required_argument, NULL, 'r'},
@@ -56,6 +59,7 @@ parse_options(int argc, char **argv, options *o)
      * calls RedeemCode through. */
     const char *bus = tg_env_or("TG_BUS_AUTHORIZE", "tcp://127.0.0.1:7103,tcp://127.0.0.1:7116");
     const char *users_bus = tg_env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
+    const char *token_bus = tg_env_or("TG_TOKEN_BUS", "tcp://127.0.0.1:7117");
     int c;
 
     o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
@@ -68,6 +72,7 @@ parse_options(int argc, char **argv, options *o)
         case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
         case 'u': users_bus = optarg; break;
+        case 'k': token_bus = optarg; break;
         case 'm': o->master_key_file = optarg; break;
         case 'r': o->replica_id = optarg; break;
         case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
@@ -78,8 +83,9 @@ parse_options(int argc, char **argv, options *o)
     if (optind != argc || o->tenant == NULL || o->workers < 1)
         return -1;
     o->bus_urls = strdup(bus);
-    o->users_bus = strdup(users_bus); /* both are split in place later */
-    return o->bus_urls != NULL && o->users_bus != NULL ? 0 : -1;
+    o->users_bus = strdup(users_bus); /* all are split in place later */
+    o->token_bus = strdup(token_bus);
+    return o->bus_urls != NULL && o->users_bus != NULL && o->token_bus != NULL ? 0 : -1;
 }
 
 /* Housekeeping between signals: expired transactions, sessions and codes go. */
@@ -98,7 +104,7 @@ main(int argc, char **argv)
 {
     options opt = {0};
     char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
-    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL;
+    char *devices[MAX_CALLERS + 1] = {0}, *users_log = NULL, *token_log = NULL;
     config *cfg = NULL;
     authorize_app app = {.session_lifetime_s = AUTHORIZE_SESSION_LIFETIME_S,
                          .session_idle_s = AUTHORIZE_SESSION_IDLE_S};
@@ -111,6 +117,7 @@ main(int argc, char **argv)
         usage(stderr);
         free(opt.bus_urls);
         free(opt.users_bus);
+        free(opt.token_bus);
         return 2;
     }
     /* Signals are taken synchronously by main; block them before any thread starts. */
@@ -132,6 +139,19 @@ main(int argc, char **argv)
         LOG_ERROR("cannot dial the svc-users bus device(s) %s", users_log ? users_log : "");
         goto out;
     }
+    /* svc-token (it mints the implicit/hybrid and logout tokens) through the token bus device. */
+    memset(devices, 0, sizeof(devices));
+    token_log = strdup(opt.token_bus);
+    if (token_log == NULL || tg_split_list(opt.token_bus, ',', devices, MAX_CALLERS) == 0 ||
+        bus_client_open_dial((const char *const *)devices, &app.token) != TG_OK) {
+        LOG_ERROR("cannot dial the svc-token bus device(s) %s", token_log ? token_log : "");
+        goto out;
+    }
+    /* back-channel logout POSTs (backchannel.c) run on their own threads */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        LOG_ERROR("cannot initialise libcurl");
+        goto out;
+    }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers,
                           .methods = authorize_methods,
@@ -141,8 +161,10 @@ main(int argc, char **argv)
                           .replica_id = opt.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
-    LOG_INFO("serving %zu clients on %s with %ld workers (store: %s, svc-users: %s)",
-             cfg->n_clients, opt.bus_urls, opt.workers, store_driver_name(app.st), users_log);
+    LOG_INFO("serving %zu clients on %s with %ld workers (store: %s, svc-users: %s, svc-token: "
+             "%s)",
+             cfg->n_clients, opt.bus_urls, opt.workers, store_driver_name(app.st), users_log,
+             token_log);
     tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");
     rc = 0;
@@ -153,11 +175,14 @@ out:
         LOG_INFO("stopped; served=%llu", (unsigned long long)served);
     }
     bus_client_close(app.users);
+    bus_client_close(app.token);
     store_close(app.st);
     config_free(cfg);
     tg_free_secret_str(master);
     free(opt.bus_urls);
     free(opt.users_bus);
     free(users_log);
+    free(opt.token_bus);
+    free(token_log);
     return rc;
 }

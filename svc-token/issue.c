@@ -9,6 +9,13 @@
 #include "core/util.h"
 #include "token.h"
 
+/* An API access token's lifetime: the front channel's (implicit, hybrid) or the API's. */
+static int64_t
+lifetime(const token_issue_req *ir)
+{
+    return ir->for_web ? ir->api->token_lifetime_for_web : ir->api->token_lifetime;
+}
+
 /* The JWT access token for api (§4.3): aud is [api, <issuer>userinfo] when openid was granted. */
 static tg_err
 api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, char **out)
@@ -24,7 +31,7 @@ api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, 
                                                : json_string(api->identifier);
     claims = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "iss", bus_ctx_issuer(ctx), "sub",
                        ir->user->user_id, "aud", aud, "iat", (json_int_t)now, "exp",
-                       (json_int_t)(now + api->token_lifetime), "azp", ir->client->client_id);
+                       (json_int_t)(now + lifetime(ir)), "azp", ir->client->client_id);
     if (claims == NULL)
         return TG_ENOMEM;
     if (ir->scope[0] != '\0')
@@ -37,17 +44,25 @@ api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, 
 }
 
 tg_err
+token_issue_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
+                         char **out, int64_t *expires_in)
+{
+    *expires_in = ir->api != NULL ? lifetime(ir) : TOKEN_USERINFO_LIFETIME;
+    if (ir->api != NULL)
+        return api_access_token(ctx, app, ir, out);
+    return token_userinfo_token_issue(app, ir->user->user_id, ir->client->client_id, ir->scope,
+                                      ir->family_id, out);
+}
+
+tg_err
 token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
                         Tollgate__Token__TokenReply *reply)
 {
     char *access = NULL, *id_token = NULL;
+    int64_t expires_in = 0;
     tg_err err;
 
-    if (ir->api != NULL)
-        err = api_access_token(ctx, app, ir, &access);
-    else
-        err = token_userinfo_token_issue(app, ir->user->user_id, ir->client->client_id,
-                                         ir->scope, ir->family_id, &access);
+    err = token_issue_access_token(ctx, app, ir, &access, &expires_in);
     if (err == TG_OK && token_scope_has(ir->scope, "openid"))
         err = token_id_token_sign(app, ir, bus_ctx_issuer(ctx), access, &id_token);
     if (err != TG_OK)
@@ -60,7 +75,7 @@ token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_re
         goto out;
     }
     reply->token_type = "Bearer";
-    reply->expires_in = ir->api != NULL ? ir->api->token_lifetime : TOKEN_USERINFO_LIFETIME;
+    reply->expires_in = expires_in;
 out:
     tg_free_secret_str(access);
     tg_free_secret_str(id_token);
@@ -73,9 +88,17 @@ static tg_err
 settle_offline_access(bus_ctx *ctx, const config_client *client,
                       const config_resource_server *api, const char **scope)
 {
+    if (!token_scope_has(*scope, "offline_access") || token_refresh_allowed(client, api, *scope))
+        return TG_OK;
+    return token_scope_drop_offline(ctx, scope);
+}
+
+tg_err
+token_scope_drop_offline(bus_ctx *ctx, const char **scope)
+{
     char *kept = bus_ctx_strdup(ctx, ""), word[256];
 
-    if (!token_scope_has(*scope, "offline_access") || token_refresh_allowed(client, api, *scope))
+    if (!token_scope_has(*scope, "offline_access"))
         return TG_OK;
     for (const char *p = *scope; *p != '\0' && kept != NULL;) {
         size_t len = strcspn(p, " ");

@@ -58,7 +58,10 @@ parse_options(int argc, char **argv, options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bus = tg_env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101"), *users_bus, *authorize_bus;
+    /* The gateway's token address, and the back of the token bus device svc-authorize calls
+     * IssueForAuthorize and LogoutToken through. */
+    const char *bus = tg_env_or("TG_BUS_TOKEN", "tcp://127.0.0.1:7101,tcp://127.0.0.1:7118");
+    const char *users_bus, *authorize_bus;
     int c;
 
     o->tenant = tg_env_or("TG_TENANT_FILE", NULL);

@@ -12,5 +12,10 @@ const bus_method token_methods[] = {
      &tollgate__token__userinfo_reply__descriptor, token_on_userinfo},
     {"token.Revoke", &tollgate__token__revoke_request__descriptor,
      &tollgate__token__revoke_reply__descriptor, token_on_revoke},
+    /* internal: svc-authorize, through the token bus device (docs/architecture.md) */
+    {"token.IssueForAuthorize", &tollgate__token__issue_for_authorize_request__descriptor,
+     &tollgate__token__issue_for_authorize_reply__descriptor, token_on_issue_for_authorize},
+    {"token.LogoutToken", &tollgate__token__logout_token_request__descriptor,
+     &tollgate__token__logout_token_reply__descriptor, token_on_logout_token},
 };
 const size_t token_n_methods = sizeof(token_methods) / sizeof(token_methods[0]);

@@ -108,7 +108,16 @@ typedef struct token_issue_req {
     const char *nonce;
     const char *sid;
     int64_t auth_time;
+    bool for_web;     /* from the authorization endpoint (implicit/hybrid): an API's access
+                       * token lives token_lifetime_for_web (Auth0: 7200 s by default) */
+    const char *code; /* the code issued with the ID token (NULL or "": none): its c_hash */
 } token_issue_req;
+/* The access token alone: a JWT for ir->api, else an opaque /userinfo token. *out is a heap
+ * string the caller frees (tg_free_secret_str); *expires_in its lifetime in seconds. */
+tg_err token_issue_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
+                                char **out, int64_t *expires_in);
+/* *scope (arena) without the word offline_access. */
+tg_err token_scope_drop_offline(bus_ctx *ctx, const char **scope);
 /* Fills reply's access_token, id_token (when openid), token_type, expires_in and scope (arena
  * copies). The refresh token is the caller's business. */
 tg_err token_issue_user_tokens(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
@@ -189,6 +198,13 @@ tg_err token_claims_add_user(json_t *obj, const Tollgate__Users__User *user, con
  * caller frees. */
 tg_err token_id_token_sign(const token_app *app, const token_issue_req *ir, const char *issuer,
                            const char *access_token, char **out);
+/* The left-most half of the SHA-256 of value, base64url: at_hash and c_hash (OIDC Core
+ * §3.1.3.6, §3.3.2.11) for every alg we sign ID tokens with. *out heap, caller frees. */
+tg_err token_half_hash(const char *value, char **out);
+/* Signs claims as a token for client: its jwt_configuration.alg, RS256/PS256 with the tenant
+ * key, HS256 keyed with the client secret. *out heap, caller frees. */
+tg_err token_sign_for_client(const token_app *app, const config_client *client,
+                             const json_t *claims, char **out);
 
 /* ---- opaque /userinfo tokens (userinfo_token.c) ----
  * Stored only as the hex SHA-256 of the token, with {sub, client_id, scope, iat, family_id?,
@@ -213,6 +229,14 @@ tg_err token_on_jwks(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage
 tg_err token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+/* Internal, for svc-authorize through the token bus device (issue_authorize.c). */
+tg_err token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage *reply);
+tg_err token_on_logout_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+/* The claims of a back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4): iss, aud,
+ * iat, exp (iat + 120), jti, sub, sid, events; never a nonce. New reference. */
+json_t *token_logout_claims(const char *issuer, const char *client_id, const char *user_id,
+                            const char *sid, const char *jti, int64_t now);
 
 extern const bus_method token_methods[];
 extern const size_t token_n_methods;

@@ -104,8 +104,9 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
         reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL)
         return TG_ENOMEM;
     LIST(grant_types_supported, "authorization_code", "client_credentials", "password",
-         "http://auth0.com/oauth/grant-type/password-realm", "refresh_token");
-    LIST(response_types_supported, "code");
+         "http://auth0.com/oauth/grant-type/password-realm", "refresh_token", "implicit");
+    LIST(response_types_supported, "code", "token", "id_token", "id_token token", "code id_token",
+         "code token", "code id_token token");
     LIST(response_modes_supported, "query", "fragment", "form_post");
     /* Auth0 also lists plain; we refuse it (RFC 9700 §2.1.1), so only S256. */
     LIST(code_challenge_methods_supported, "S256");
@@ -115,9 +116,12 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     /* What claims.c, id_token.c and the access tokens emit. */
     LIST(claims_supported, "aud", "auth_time", "email", "email_verified", "exp", "family_name",
          "given_name", "iat", "iss", "name", "nickname", "nonce", "phone_number",
-         "phone_number_verified", "picture", "sid", "sub", "updated_at");
+         "phone_number_verified", "picture", "sid", "sub", "updated_at", "at_hash", "c_hash");
     LIST(token_endpoint_auth_methods_supported, "client_secret_basic", "client_secret_post",
          "private_key_jwt");
+    /* svc-authorize POSTs logout tokens, with sid, to the clients of an ended session */
+    reply->backchannel_logout_supported = true;
+    reply->backchannel_logout_session_supported = true;
     LIST(token_endpoint_auth_signing_alg_values_supported, "RS256", "RS384", "PS256", "ES256");
     return TG_OK;
 }

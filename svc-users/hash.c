@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@
 struct users_hasher {
     users_hash_params p;
     sem_t slots;
+    pthread_mutex_t mem_mu;
+    users_argon2_mem *mem;   /* one per slot (threads of them) */
+    users_argon2_mem **idle; /* the ones no computation holds; a taken slot guarantees one */
+    unsigned n_idle, threads;
     char *dummy;        /* a hash of a random password with the configured parameters */
 };
 
@@ -39,16 +44,26 @@ users_hash_params_default(users_hash_params *p)
     p->bcrypt_cost = 10;
 }
 
-static void
+/* Takes one of the `threads` slots (waiting for one) and its argon2 memory. */
+static users_argon2_mem *
 slot_take(users_hasher *h)
 {
+    users_argon2_mem *m;
+
     while (sem_wait(&h->slots) != 0 && errno == EINTR)
         ;
+    pthread_mutex_lock(&h->mem_mu);
+    m = h->idle[--h->n_idle];
+    pthread_mutex_unlock(&h->mem_mu);
+    return m;
 }
 
 static void
-slot_give(users_hasher *h)
+slot_give(users_hasher *h, users_argon2_mem *m)
 {
+    pthread_mutex_lock(&h->mem_mu);
+    h->idle[h->n_idle++] = m;
+    pthread_mutex_unlock(&h->mem_mu);
     sem_post(&h->slots);
 }
 
@@ -72,30 +87,16 @@ users_hash_max_bytes(const users_hasher *h)
 }
 
 static tg_err
-argon2_make(const users_hash_params *p, const char *pw, size_t len, char **out)
+argon2_make(const users_hash_params *p, const char *pw, size_t len, users_argon2_mem *mem,
+            char **out)
 {
     unsigned char salt[ARGON2_SALT_LEN];
-    size_t enclen = argon2_encodedlen(p->argon2_iterations, p->argon2_memory_kib,
-                                      p->argon2_parallelism, ARGON2_SALT_LEN, ARGON2_HASH_LEN,
-                                      Argon2_id);
-    char *enc = NULL;
     tg_err err;
-    int rc;
 
     if ((err = tg_random_bytes(salt, sizeof(salt))) != TG_OK)
         return err;
-    if ((enc = calloc(1, enclen + 1)) == NULL)
-        return TG_ENOMEM;
-    rc = argon2id_hash_encoded(p->argon2_iterations, p->argon2_memory_kib,
-                               p->argon2_parallelism, pw, len, salt, sizeof(salt),
-                               ARGON2_HASH_LEN, enc, enclen);
-    if (rc != ARGON2_OK) {
-        LOG_ERROR("argon2id: %s", argon2_error_message(rc));
-        free(enc);
-        return rc == ARGON2_MEMORY_ALLOCATION_ERROR ? TG_ENOMEM : TG_ECRYPTO;
-    }
-    *out = enc;
-    return TG_OK;
+    return users_argon2id_hash(p->argon2_memory_kib, p->argon2_iterations,
+                               p->argon2_parallelism, salt, sizeof(salt), pw, len, mem, out);
 }
 
 static tg_err
@@ -531,45 +532,42 @@ users_hash_is_supported(const char *hash)
 tg_err
 users_hash_password(users_hasher *h, const char *pw, size_t len, char **out)
 {
+    users_argon2_mem *mem;
     tg_err err;
 
     *out = NULL;
     if (len > users_hash_max_bytes(h) || strlen(pw) != len)
         return len > users_hash_max_bytes(h) ? TG_ETOOBIG : TG_EINVAL;
-    slot_take(h);
+    mem = slot_take(h);
     err = h->p.alg == USERS_HASH_BCRYPT ? bcrypt_make(&h->p, pw, out)
-                                        : argon2_make(&h->p, pw, len, out);
-    slot_give(h);
+                                        : argon2_make(&h->p, pw, len, mem, out);
+    slot_give(h, mem);
     return err;
 }
 
 tg_err
 users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
 {
+    users_argon2_mem *mem;
     tg_err err;
-    int rc;
 
     if (is_argon2id(hash) || strncmp(hash, "$argon2i$", 9) == 0) {
         if (len > USERS_ARGON2_MAX_BYTES)
             return TG_EDENIED;
         if (!argon2_params_ok(hash))
             return TG_EINVAL;
-        slot_take(h);
-        rc = argon2_verify(hash, pw, len, is_argon2id(hash) ? Argon2_id : Argon2_i);
-        slot_give(h);
-        if (rc == ARGON2_OK)
-            return TG_OK;
-        if (rc == ARGON2_VERIFY_MISMATCH)
-            return TG_EDENIED;
-        LOG_WARN("argon2id verify: %s", argon2_error_message(rc));
-        return rc == ARGON2_MEMORY_ALLOCATION_ERROR ? TG_ENOMEM : TG_EINVAL;
+        mem = slot_take(h);
+        err = users_argon2_verify(hash, ARGON2_MAX_M_KIB, ARGON2_MAX_T, ARGON2_MAX_P, pw, len,
+                                  mem);
+        slot_give(h, mem);
+        return err;
     }
     if (is_bcrypt(hash)) {
         /* libxcrypt would read only the first 72 bytes: the work is still done (same time),
          * but a longer password never matches, so two sharing a prefix can't both pass. */
-        slot_take(h);
+        mem = slot_take(h);
         err = bcrypt_check(hash, pw);
-        slot_give(h);
+        slot_give(h, mem);
         if (err == TG_OK && (len > USERS_BCRYPT_MAX_BYTES || strlen(pw) != len))
             err = TG_EDENIED;
         return err;
@@ -577,9 +575,9 @@ users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
     if (strncmp(hash, "$pbkdf2-", 8) == 0 || strncmp(hash, "$tg-", 4) == 0) {
         if (len > USERS_ARGON2_MAX_BYTES || strlen(pw) != len)
             return TG_EDENIED;
-        slot_take(h);
+        mem = slot_take(h);
         err = hash[1] == 'p' ? pbkdf2_check(hash, pw, len) : digest_check(hash, pw, len);
-        slot_give(h);
+        slot_give(h, mem);
         return err;
     }
     return TG_EINVAL;
@@ -618,9 +616,23 @@ users_hasher_new(const users_hash_params *p, unsigned threads, users_hasher **ou
     if ((h = calloc(1, sizeof(*h))) == NULL)
         return TG_ENOMEM;
     h->p = *p;
-    if (sem_init(&h->slots, 0, threads) != 0) {
+    h->threads = h->n_idle = threads;
+    pthread_mutex_init(&h->mem_mu, NULL);
+    h->mem = calloc(threads, sizeof(*h->mem));
+    h->idle = calloc(threads, sizeof(*h->idle));
+    if (h->mem == NULL || h->idle == NULL || sem_init(&h->slots, 0, threads) != 0) {
+        free(h->mem);
+        free(h->idle);
+        pthread_mutex_destroy(&h->mem_mu);
         free(h);
         return TG_EINVAL;
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        /* what the configured m needs (libargon2 rounds it up to 8 x p blocks of 1 KiB) */
+        h->mem[i].keep = (size_t)(p->argon2_memory_kib < 8 * p->argon2_parallelism
+                                      ? 8 * p->argon2_parallelism
+                                      : p->argon2_memory_kib) * 1024;
+        h->idle[i] = &h->mem[i];
     }
     if ((err = tg_random_token(24, &random)) != TG_OK)
         goto out;
@@ -640,6 +652,11 @@ users_hasher_free(users_hasher *h)
     if (h == NULL)
         return;
     sem_destroy(&h->slots);
+    for (unsigned i = 0; i < h->threads; i++)
+        users_argon2_mem_fini(&h->mem[i]);
+    free(h->mem);
+    free(h->idle);
+    pthread_mutex_destroy(&h->mem_mu);
     free(h->dummy);
     free(h);
 }

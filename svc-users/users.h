@@ -16,6 +16,27 @@
 #include "store/store.h"
 #include "users.pb-c.h"
 
+/* ---- argon2 into reusable memory (hash_argon2.c) ------------------------------------------ */
+
+/* One hashing slot's argon2 memory: a mapping reused by every computation holding the slot,
+ * grown up to keep bytes; a larger request gets a one-off mapping. Zero-initialise. */
+typedef struct users_argon2_mem {
+    uint8_t *base;
+    size_t size;
+    size_t keep;
+} users_argon2_mem;
+void users_argon2_mem_fini(users_argon2_mem *m);
+/* "$argon2id$v=19$m=..,t=..,p=..$salt$hash" (32-byte hash) of pw; *out freed with free(). */
+tg_err users_argon2id_hash(uint32_t m_kib, uint32_t t, uint32_t p, const uint8_t *salt,
+                           size_t salt_len, const char *pw, size_t len, users_argon2_mem *mem,
+                           char **out);
+/* Checks pw against an encoded "$argon2id$" or "$argon2i$" hash whose m, t, p are within the
+ * maxima: TG_OK on a match (constant-time compare), TG_EDENIED on a mismatch, TG_EINVAL for a
+ * malformed hash, TG_ENOMEM when memory could not be mapped. */
+tg_err users_argon2_verify(const char *hash, unsigned long max_m_kib, unsigned long max_t,
+                           unsigned long max_p, const char *pw, size_t len,
+                           users_argon2_mem *mem);
+
 /* ---- password hashing (hash.c) -------------------------------------------------------- */
 
 typedef enum users_hash_alg {

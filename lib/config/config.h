@@ -68,6 +68,9 @@ typedef struct config_client {
     config_credential *credentials;  /* client_authentication_methods.private_key_jwt */
     size_t n_credentials;
     config_refresh_token refresh_token;
+    /* oidc_logout.backchannel_logout_urls (or the older oidc_backchannel_logout's): where
+     * svc-authorize POSTs logout tokens; https, or http to localhost / 127.0.0.1 / [::1] */
+    config_strv backchannel_logout_urls;
 } config_client;
 
 typedef struct config_scope {

@@ -23,7 +23,6 @@ static const struct {
     {"organization_require_behavior", "no_prompt"},
     {"par_request_expiry", NULL},
     {"compliance_level", NULL},
-    {"oidc_logout", NULL},
     {"session_transfer", NULL},
     {"addons", NULL},
     {"client_aliases", NULL},
@@ -51,6 +50,7 @@ config_client_fini(config_client *cl)
     config_strv_fini(&cl->allowed_logout_urls);
     config_strv_fini(&cl->allowed_origins);
     config_strv_fini(&cl->web_origins);
+    config_strv_fini(&cl->backchannel_logout_urls);
     free(cl->jwt_alg);
     for (size_t i = 0; i < cl->n_credentials; i++) {
         free(cl->credentials[i].name);
@@ -361,6 +361,49 @@ load_refresh_token(config_ctx *c, const json_t *entry, config_client *cl)
     return TG_OK;
 }
 
+/* Where a logout token may go: https, or plain http to this machine (tests, development). */
+static bool
+backchannel_url_is_ok(const char *url)
+{
+    static const char *const local[] = {"http://localhost", "http://127.0.0.1", "http://[::1]"};
+
+    if (strncmp(url, "https://", 8) == 0)
+        return url[8] != '\0' && strpbrk(url, " \t\r\n\\") == NULL;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        size_t n = strlen(local[i]);
+
+        if (strncmp(url, local[i], n) == 0 && (url[n] == ':' || url[n] == '/' || url[n] == '\0'))
+            return strpbrk(url, " \t\r\n\\") == NULL;
+    }
+    return false;
+}
+
+/* Back-channel logout URLs (OIDC Back-Channel Logout 1.0): Auth0's Deploy CLI writes
+ * oidc_logout.backchannel_logout_urls; older exports oidc_backchannel_logout's. */
+static tg_err
+load_backchannel_logout(config_ctx *c, const json_t *entry, config_client *cl)
+{
+    static const char *const keys[] = {"oidc_logout", "oidc_backchannel_logout"};
+    const json_t *o;
+    tg_err err;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && cl->backchannel_logout_urls.n == 0;
+         i++) {
+        if ((err = config_get_object(c, entry, keys[i], &o)) != TG_OK)
+            return err;
+        if (o != NULL &&
+            (err = config_get_strv(c, o, "backchannel_logout_urls", &cl->backchannel_logout_urls,
+                                   NULL)) != TG_OK)
+            return err;
+    }
+    for (size_t i = 0; i < cl->backchannel_logout_urls.n; i++)
+        if (!backchannel_url_is_ok(cl->backchannel_logout_urls.v[i]))
+            return config_fail(c, "oidc_logout.backchannel_logout_urls",
+                               "%.200s: must be an https URL (http only to localhost)",
+                               cl->backchannel_logout_urls.v[i]);
+    return TG_OK;
+}
+
 static tg_err
 default_grant_types(config_client *cl)
 {
@@ -457,7 +500,8 @@ load_client(config_ctx *c, const json_t *entry, size_t idx, config_client *cl)
     if ((err = load_auth_methods(c, entry, cl)) != TG_OK ||
         (err = load_auth_method(c, entry, cl)) != TG_OK ||
         (err = load_jwt_configuration(c, entry, cl)) != TG_OK ||
-        (err = load_refresh_token(c, entry, cl)) != TG_OK)
+        (err = load_refresh_token(c, entry, cl)) != TG_OK ||
+        (err = load_backchannel_logout(c, entry, cl)) != TG_OK)
         return err;
     {
         bool present = false;

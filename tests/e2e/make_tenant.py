@@ -20,6 +20,15 @@ SPA_CALLBACK = "https://spa.e2e.test/"
 DB_CONNECTION = "Username-Password-Authentication"
 DB_USERNAME_CONNECTION = "e2e-usernames"
 DB_NO_SIGNUP_CONNECTION = "e2e-no-signup"
+IMPLICIT_CALLBACK = "https://implicit.e2e.test/callback"
+BACKCHANNEL_CALLBACK = "https://rp.e2e.test/callback"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pem_pair(key):
@@ -77,6 +86,35 @@ def main(run_dir: Path) -> None:
                                          "leeway": 0, "token_lifetime": 3600,
                                          "idle_token_lifetime": 1800}))
 
+    # Implicit and hybrid response types (issue #4): a confidential web app and a public SPA
+    # with Auth0's implicit grant; back-channel logout receivers on a local port the suite binds
+    # (both spellings of the Deploy CLI field; the legacy one with HS256 ID/logout tokens).
+    implicit_grants = ["authorization_code", "implicit", "refresh_token"]
+    clients.append(client("E2E Implicit", "client_secret_post", app_type="regular_web",
+                          grant_types=list(implicit_grants), callbacks=[IMPLICIT_CALLBACK]))
+    clients.append(client("E2E Implicit SPA", "none", app_type="spa",
+                          grant_types=list(implicit_grants), callbacks=[IMPLICIT_CALLBACK]))
+    del clients[-1]["client_secret"]
+    bc_port = free_port()
+    bc_url = f"http://127.0.0.1:{bc_port}"
+    clients.append(client("E2E Backchannel", "client_secret_post", app_type="regular_web",
+                          grant_types=list(implicit_grants), callbacks=[BACKCHANNEL_CALLBACK],
+                          allowed_logout_urls=["https://rp.e2e.test/"],
+                          oidc_logout={"backchannel_logout_urls": [bc_url + "/bc/new"]}))
+    clients.append(client("E2E Backchannel Legacy", "client_secret_post", app_type="regular_web",
+                          grant_types=list(implicit_grants), callbacks=[BACKCHANNEL_CALLBACK],
+                          jwt_configuration={"alg": "HS256"},
+                          oidc_backchannel_logout={"backchannel_logout_urls": [bc_url + "/bc/old"]}))
+
+    # The device authorization grant (RFC 8628, test_device_flow.py): public native apps, one
+    # with refresh tokens; and a native app without the grant.
+    device_grant = "urn:ietf:params:oauth:grant-type:device_code"
+    for name, grants in (("E2E Device", [device_grant, "refresh_token"]),
+                         ("E2E Device Other", [device_grant]),
+                         ("E2E Native No Device", ["authorization_code"])):
+        clients.append(client(name, "none", app_type="native", grant_types=grants))
+        del clients[-1]["client_secret"]
+
     grant = lambda name, aud, scope: {"client_id": name, "audience": aud, "scope": scope}
     tenant = {
         "tenant": {"friendly_name": "E2E", "default_audience": API,
@@ -84,7 +122,9 @@ def main(run_dir: Path) -> None:
         "clients": clients,
         "databases": [
             {"name": DB_CONNECTION,
-             "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post", "E2E Rotating"],
+             "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post", "E2E Rotating",
+                                 "E2E Implicit", "E2E Implicit SPA", "E2E Backchannel",
+                                 "E2E Backchannel Legacy"],
              "options": {"passwordPolicy": "good", "brute_force_protection": True,
                          "password_dictionary": {"enable": True, "dictionary": ["tollgate2026"]},
                          "password_no_personal_info": {"enable": True},
@@ -142,7 +182,9 @@ def main(run_dir: Path) -> None:
                  "offline": API_OFFLINE},
         "hs_secret": tenant["resourceServers"][1]["signing_secret"],
         "smtp": info_smtp,
-        "callbacks": {"web": WEB_CALLBACK, "spa": SPA_CALLBACK},
+        "callbacks": {"web": WEB_CALLBACK, "spa": SPA_CALLBACK, "implicit": IMPLICIT_CALLBACK,
+                      "backchannel": BACKCHANNEL_CALLBACK},
+        "backchannel_port": bc_port,
         "connections": {"default": DB_CONNECTION, "usernames": DB_USERNAME_CONNECTION,
                         "no_signup": DB_NO_SIGNUP_CONNECTION},
         "jwt_key": str(run_dir / "e2e_jwt_key.pem"),

@@ -480,9 +480,14 @@ test_discovery(void **state)
     assert_string_equal(d->end_session_endpoint, "");
     assert_int_equal(d->n_code_challenge_methods_supported, 1);
     assert_string_equal(d->code_challenge_methods_supported[0], "S256");
-    assert_int_equal(d->n_response_types_supported, 1);
+    /* code, plus the implicit and hybrid types svc-authorize answers (issue #4) */
+    assert_int_equal(d->n_response_types_supported, 7);
     assert_string_equal(d->response_types_supported[0], "code");
-    assert_int_equal(d->n_response_modes_supported, 3);
+    assert_string_equal(d->response_types_supported[6], "code id_token token");
+    assert_true(d->backchannel_logout_supported);
+    assert_true(d->backchannel_logout_session_supported);
+    assert_int_equal(d->n_response_modes_supported, 4);
+    assert_string_equal(d->response_modes_supported[3], "web_message");
     for (size_t i = 0; i < d->n_grant_types_supported; i++)
         code_grant |= strcmp(d->grant_types_supported[i], "authorization_code") == 0;
     assert_true(code_grant);

@@ -1,0 +1,124 @@
+/*
+ * Unit tests for a client's back-channel logout URLs: both spellings Auth0 exports
+ * (oidc_logout.backchannel_logout_urls, the older oidc_backchannel_logout), and every URL that
+ * is not https (or http to this machine) refused at load with the entry and field named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+
+#define MASTER "test-master-key-0123456789"
+#define HEAD "clients:\n  - name: App\n    app_type: regular_web\n"
+
+static config *
+load_ok(const char *text)
+{
+    char err[512] = "";
+    config *cfg = NULL;
+    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
+
+    if (rc != TG_OK)
+        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
+    return cfg;
+}
+
+static void
+load_fails(const char *text, const char *want1, const char *want2)
+{
+    char err[512] = "";
+    config *cfg = NULL;
+
+    if (config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err)) ==
+        TG_OK)
+        fail_msg("loaded, but should have failed: %s", text);
+    assert_null(cfg);
+    if (strstr(err, want1) == NULL || strstr(err, want2) == NULL)
+        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, want1, want2);
+}
+
+static void
+test_none_by_default(void **state)
+{
+    config *cfg = load_ok(HEAD);
+    (void)state;
+
+    assert_int_equal(cfg->clients[0].backchannel_logout_urls.n, 0);
+    config_free(cfg);
+    cfg = load_ok(HEAD "    oidc_logout: {backchannel_logout_initiators: {mode: all}}\n");
+    assert_int_equal(cfg->clients[0].backchannel_logout_urls.n, 0);
+    config_free(cfg);
+}
+
+static void
+test_deploy_cli_field(void **state)
+{
+    config *cfg = load_ok(HEAD "    oidc_logout:\n      backchannel_logout_urls:\n"
+                               "        - https://rp.example.com/bcl\n"
+                               "        - http://localhost:4000/bcl\n"
+                               "        - http://127.0.0.1:9/x\n");
+    const config_strv *u = &cfg->clients[0].backchannel_logout_urls;
+    (void)state;
+
+    assert_int_equal(u->n, 3);
+    assert_string_equal(u->v[0], "https://rp.example.com/bcl");
+    assert_string_equal(u->v[1], "http://localhost:4000/bcl");
+    config_free(cfg);
+}
+
+static void
+test_legacy_field(void **state)
+{
+    config *cfg = load_ok(HEAD "    oidc_backchannel_logout:\n      backchannel_logout_urls: "
+                               "['https://rp.example.com/old']\n");
+    (void)state;
+
+    assert_int_equal(cfg->clients[0].backchannel_logout_urls.n, 1);
+    assert_string_equal(cfg->clients[0].backchannel_logout_urls.v[0], "https://rp.example.com/old");
+    config_free(cfg);
+}
+
+static void
+test_refused(void **state)
+{
+    static const char *const bad[] = {
+        "http://rp.example.com/bcl",     /* plain http to another machine */
+        "http://localhost.evil.test/x",  /* look-alike of localhost */
+        "http://127.0.0.1.evil.test/x",  /* look-alike of the loopback address */
+        "ftp://rp.example.com/x",        /* not http(s) */
+        "javascript:alert(1)",           /* not a URL we post to */
+        "https://",                      /* no host */
+        "https://rp.example.com/a b",    /* a space */
+        "//rp.example.com/x",            /* no scheme */
+    };
+    char text[512];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text),
+                 HEAD "    oidc_logout:\n      backchannel_logout_urls: ['%s']\n", bad[i]);
+        load_fails(text, "clients[0] (\"App\")", "backchannel_logout_urls");
+    }
+    load_fails(HEAD "    oidc_logout: {backchannel_logout_urls: https://x.example/}\n",
+               "clients[0]", "backchannel_logout_urls");
+    load_fails(HEAD "    oidc_logout: [1]\n", "clients[0]", "oidc_logout");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_none_by_default),
+        cmocka_unit_test(test_deploy_cli_field),
+        cmocka_unit_test(test_legacy_field),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
