@@ -128,8 +128,8 @@ post_one(const post *p)
         LOG_WARN("back-channel logout to %s for client %s failed: %s", p->url, p->client_id,
                  curl_easy_strerror(rc));
     else if (status < 200 || status > 299)
-        LOG_WARN("back-channel logout to %s for client %s answered HTTP %ld", p->url,
-                 p->client_id, status);
+        LOG_WARN("back-channel logout to %s for client %s answered HTTP %ld", p->url, p->client_id,
+                 status);
     else
         LOG_INFO("back-channel logout delivered to %s for client %s", p->url, p->client_id);
     curl_easy_cleanup(curl);

@@ -130,7 +130,8 @@ issue_tokens(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
              const authorize_target *t, const authorize_grant *g, const char *code,
              Tollgate__Token__IssueForAuthorizeReply **out, bool *answered)
 {
-    Tollgate__Token__IssueForAuthorizeRequest r = TOLLGATE__TOKEN__ISSUE_FOR_AUTHORIZE_REQUEST__INIT;
+    Tollgate__Token__IssueForAuthorizeRequest r =
+        TOLLGATE__TOKEN__ISSUE_FOR_AUTHORIZE_REQUEST__INIT;
     bus_result *refusal = NULL;
     tg_err err;
 
@@ -154,8 +155,8 @@ issue_tokens(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
                                           refusal->error->error_description);
     } else if (err == TG_EUNAVAILABLE) {
         *answered = true;
-        err = authorize_reply_oauth_error(ctx, reply, t, "temporarily_unavailable",
-                                          MSG_UNAVAILABLE);
+        err =
+            authorize_reply_oauth_error(ctx, reply, t, "temporarily_unavailable", MSG_UNAVAILABLE);
     }
     bus_result_free(refusal);
     return err;

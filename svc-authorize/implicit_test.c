@@ -47,9 +47,24 @@ static void
 test_parse_refuses_hostile_input(void **state)
 {
     static const char *const bad[] = {
-        "", "none", "code none", "token token", "code code", "code  token", " code", "code ",
-        "Code", "ID_TOKEN", "id_token\ttoken", "id_token+token", "id_token,token", "codex",
-        "cod", "token\n", "code\0token", "id_token token code code", "code%20token",
+        "",
+        "none",
+        "code none",
+        "token token",
+        "code code",
+        "code  token",
+        " code",
+        "code ",
+        "Code",
+        "ID_TOKEN",
+        "id_token\ttoken",
+        "id_token+token",
+        "id_token,token",
+        "codex",
+        "cod",
+        "token\n",
+        "id_token token code code",
+        "code%20token",
     };
     unsigned rt = 99;
     char big[4096];
@@ -57,8 +72,6 @@ test_parse_refuses_hostile_input(void **state)
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rt = 99;
-        if (strcmp(bad[i], "code\0token") == 0) /* the C string stops at the NUL: plain code */
-            continue;
         assert_false(authorize_response_type_parse(bad[i], &rt));
         assert_int_equal(rt, 0);
     }

@@ -109,15 +109,15 @@ token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobu
     if ((err = token_scope_drop_offline(ctx, &ir.scope)) == TG_OK &&
         (err = mint(ctx, app, req, &ir, reply)) == TG_OK)
         LOG_INFO("front-channel tokens issued client_id=%s user_id=%s access=%d id=%d code=%d",
-                 ir.client->client_id, ir.user->user_id, req->want_access_token,
-                 req->want_id_token, req->code[0] != '\0');
+                 ir.client->client_id, ir.user->user_id, req->want_access_token, req->want_id_token,
+                 req->code[0] != '\0');
     protobuf_c_message_free_unpacked(&gu->base, NULL);
     return err;
 }
 
 json_t *
-token_logout_claims(const char *issuer, const char *client_id, const char *user_id,
-                    const char *sid, const char *jti, int64_t now)
+token_logout_claims(const char *issuer, const char *client_id, const char *user_id, const char *sid,
+                    const char *jti, int64_t now)
 {
     return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss", issuer, "aud",
                      client_id, "iat", (json_int_t)now, "exp",

@@ -44,8 +44,8 @@ test_c_hash_vector(void **state)
 static void
 test_logout_claims(void **state)
 {
-    json_t *c = token_logout_claims("https://issuer.test/", "client-1", "auth0|u", "sid-1",
-                                    "jti-1", 1700000000);
+    json_t *c = token_logout_claims("https://issuer.test/", "client-1", "auth0|u", "sid-1", "jti-1",
+                                    1700000000);
     json_t *events;
     (void)state;
 

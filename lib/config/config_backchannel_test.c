@@ -89,14 +89,14 @@ static void
 test_refused(void **state)
 {
     static const char *const bad[] = {
-        "http://rp.example.com/bcl",     /* plain http to another machine */
-        "http://localhost.evil.test/x",  /* look-alike of localhost */
-        "http://127.0.0.1.evil.test/x",  /* look-alike of the loopback address */
-        "ftp://rp.example.com/x",        /* not http(s) */
-        "javascript:alert(1)",           /* not a URL we post to */
-        "https://",                      /* no host */
-        "https://rp.example.com/a b",    /* a space */
-        "//rp.example.com/x",            /* no scheme */
+        "http://rp.example.com/bcl",    /* plain http to another machine */
+        "http://localhost.evil.test/x", /* look-alike of localhost */
+        "http://127.0.0.1.evil.test/x", /* look-alike of the loopback address */
+        "ftp://rp.example.com/x",       /* not http(s) */
+        "javascript:alert(1)",          /* not a URL we post to */
+        "https://",                     /* no host */
+        "https://rp.example.com/a b",   /* a space */
+        "//rp.example.com/x",           /* no scheme */
     };
     char text[512];
     (void)state;

@@ -140,9 +140,8 @@ call_issue(const issue *i, bus_result **res)
 {
     Tollgate__Token__IssueForAuthorizeRequest req =
         TOLLGATE__TOKEN__ISSUE_FOR_AUTHORIZE_REQUEST__INIT;
-    bus_call_opts o = {.method = "token.IssueForAuthorize",
-                       .issuer = ISSUER,
-                       .deadline_ms = tg_now_ms() + 5000};
+    bus_call_opts o = {
+        .method = "token.IssueForAuthorize", .issuer = ISSUER, .deadline_ms = tg_now_ms() + 5000};
 
     req.client_id = (char *)(i->client_id ? i->client_id : "web-id");
     req.user_id = (char *)(i->user_id ? i->user_id : "auth0|jane");
@@ -193,8 +192,8 @@ verified(const char *jwt, const char *hs_secret)
     json_t *claims;
 
     assert_int_equal(jose_jws_parse(jwt, &jws), TG_OK);
-    assert_int_equal(
-        jose_jws_verify(jws, key, hs_secret, hs_secret ? strlen(hs_secret) : 0), TG_OK);
+    assert_int_equal(jose_jws_verify(jws, key, hs_secret, hs_secret ? strlen(hs_secret) : 0),
+                     TG_OK);
     claims = json_incref(jws->payload);
     jose_jws_free(jws);
     return claims;
@@ -231,7 +230,7 @@ test_implicit_tokens(void **state)
     json_t *id, *at;
     (void)state;
 
-    assert_int_equal(r->expires_in, 7200); /* the API's token_lifetime_for_web */
+    assert_int_equal(r->expires_in, 7200);         /* the API's token_lifetime_for_web */
     assert_string_equal(r->scope, "openid email"); /* no refresh from the front channel */
     id = verified(r->id_token, NULL);
     assert_string_equal(str(id, "iss"), ISSUER);
@@ -287,8 +286,7 @@ test_hybrid_and_id_token_only(void **state)
 static void
 test_hs256_client(void **state)
 {
-    Tollgate__Token__IssueForAuthorizeReply *r =
-        issued(&(issue){.client_id = "hs-id", .id = true});
+    Tollgate__Token__IssueForAuthorizeReply *r = issued(&(issue){.client_id = "hs-id", .id = true});
     json_t *id;
     (void)state;
 
@@ -371,10 +369,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_implicit_tokens),
-        cmocka_unit_test(test_hybrid_and_id_token_only),
-        cmocka_unit_test(test_hs256_client),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_implicit_tokens), cmocka_unit_test(test_hybrid_and_id_token_only),
+        cmocka_unit_test(test_hs256_client),    cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_logout_tokens),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
