@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "authorize.pb-c.h"
+#include "device.pb-c.h"
 #include "token.pb-c.h"
 #include "users.pb-c.h"
 
@@ -54,6 +55,22 @@ static const gw_route routes[] = {
     {"POST", "/u/signup", "authorize", "authorize.SignupSubmit",
      &tollgate__authorize__signup_submit_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
+    /* RFC 8628: the device asks here (no browser, so no CORS); the user activates below */
+    {"POST", "/oauth/device/code", "authorize", "authorize.DeviceCode",
+     &tollgate__device__device_code_request__descriptor,
+     &tollgate__device__device_code_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"GET", "/activate", "authorize", "authorize.ActivatePage",
+     &tollgate__device__activate_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"POST", "/activate", "authorize", "authorize.ActivateSubmit",
+     &tollgate__device__activate_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
+    {"GET", "/activate/confirm", "authorize", "authorize.DeviceConfirmPage",
+     &tollgate__device__confirm_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
+    {"POST", "/activate/confirm", "authorize", "authorize.DeviceConfirmSubmit",
+     &tollgate__device__confirm_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
     {"GET", "/v2/logout", "authorize", "authorize.Logout",
      &tollgate__authorize__logout_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "authorize.pb-c.h"
+#include "device.pb-c.h"
 #include "bus/bus.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -319,5 +320,74 @@ tg_err authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *req, Proto
 
 extern const bus_method authorize_methods[];
 extern const size_t authorize_n_methods;
+
+/* ---- device authorization (RFC 8628; device.c, device_page.c) ------------------------------
+ * svc-authorize owns device codes (contract §6.5, §8): AUTHORIZE_COLL_DEVICE_CODES keeps, under
+ * the SHA-256 hex of the device_code, {client_id, scope, audience, user_code_hash (SHA-256 hex
+ * of the normalised user code, unique), status "pending"|"approved"|"denied", user_id, sid,
+ * auth_time, last_poll_ms, device_expires_at, failures_at_start, expires_at (device_expires_at
+ * + a grace period, so an expired code is still recognised once as expired_token)}.
+ * AUTHORIZE_COLL_DEVICE_ACTIVATIONS: one browser's confirmation of one code. The attempts
+ * collection counts wrong user codes per IP and in total (brute-force budget). */
+
+#define AUTHORIZE_COLL_DEVICE_CODES "device_codes"
+#define AUTHORIZE_COLL_DEVICE_ACTIVATIONS "device_activations"
+#define AUTHORIZE_COLL_DEVICE_ATTEMPTS "device_attempts"
+#define AUTHORIZE_DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+#define AUTHORIZE_DEVICE_EXPIRES_IN 900 /* Auth0: 15 minutes */
+#define AUTHORIZE_DEVICE_INTERVAL 5     /* Auth0: 5 s between polls */
+#define AUTHORIZE_USER_CODE_LETTERS 8
+#define AUTHORIZE_USER_CODE_MAX 20 /* longest user code input accepted (Auth0's limit) */
+/* RFC 8628 §6.1's base-20 alphabet: no vowels, no look-alikes. */
+#define AUTHORIZE_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ"
+
+tg_err authorize_device_store_ensure(store *st);
+/* Maps random bytes to alphabet letters without modulo bias (bytes >= 240 are skipped): writes
+ * at most want letters to out and returns how many it wrote. */
+size_t authorize_user_code_fill(const unsigned char *rnd, size_t n, char *out, size_t want);
+/* A new user code from the CSPRNG, shown as "XXXX-XXXX" (out: 10 bytes with NUL). */
+tg_err authorize_user_code_new(char out[10]);
+/* The canonical form of typed input: letters upper-cased, '-' and spaces dropped; true only
+ * when that leaves exactly AUTHORIZE_USER_CODE_LETTERS letters of the alphabet and the input is
+ * at most AUTHORIZE_USER_CODE_MAX bytes. out: 9 bytes with NUL ("" on false). */
+bool authorize_user_code_normalise(const char *in, char out[9]);
+/* "BDWPHQPK" -> "BDWP-HQPK" (out: 10 bytes). */
+void authorize_user_code_format(const char norm[9], char out[10]);
+
+/* Whether ip may try another user code now (fewer than the per-IP budget of failures in the
+ * current window). */
+bool authorize_device_ip_may_try(const authorize_app *app, const char *ip);
+/* Counts a wrong user code against ip and against the tenant-wide failure count. */
+void authorize_device_attempt_failed(const authorize_app *app, const char *ip);
+/* The pending, unexpired device code the typed user code names, whose failure budget is not
+ * spent. TG_ENOTFOUND for anything else (malformed, unknown, used, expired). *out a new
+ * reference. */
+tg_err authorize_device_find_by_user_code(const authorize_app *app, const char *typed,
+                                          json_t **out);
+/* Whether a login transaction was started by /activate (login_finish then calls
+ * authorize_device_after_login instead of issuing a code). */
+bool authorize_txn_is_device(const json_t *txn);
+/* After the login of a device transaction: on to the confirmation page with the new session's
+ * cookies (borrowed). */
+tg_err authorize_device_after_login(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                    const json_t *txn, const authorize_cookies *cookies);
+/* The activation pages (device_page.c). Strings borrowed, NULL or "" for none. */
+char *authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
+                              const char *error);
+char *authorize_device_confirm_html(const char *friendly_name, const char *client_name,
+                                    const char *user_code, const char *state, const char *csrf);
+
+tg_err authorize_on_device_code(bus_ctx *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage *reply);
+tg_err authorize_on_poll_device_code(bus_ctx *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage *reply);
+tg_err authorize_on_activate_page(bus_ctx *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage *reply);
+tg_err authorize_on_activate_submit(bus_ctx *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage *reply);
+tg_err authorize_on_device_confirm_page(bus_ctx *ctx, const ProtobufCMessage *req,
+                                        ProtobufCMessage *reply);
+tg_err authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *req,
+                                          ProtobufCMessage *reply);
 
 #endif

@@ -241,3 +241,70 @@ authorize_signup_html(const authorize_signup_view *v)
     fputs("</main>\n</body>\n</html>\n", f);
     return finish(f, &buf);
 }
+
+char *
+authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
+                        const char *error)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool has_error = error != NULL && error[0] != '\0';
+
+    if (f == NULL)
+        return NULL;
+    tg_html_page_head(f, friendly_name, "Activate your device");
+    fputs("<p>Enter the code displayed on your device.</p>\n", f);
+    if (has_error) {
+        fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
+        tg_html_put(f, error);
+        fputs("</p></div>\n", f);
+    }
+    fputs("<form method=\"post\" action=\"/activate\">\n"
+          "<input type=\"hidden\" name=\"csrf_token\" value=\"",
+          f);
+    tg_html_put(f, csrf);
+    fputs("\">\n<label for=\"user_code\">Code</label>\n"
+          "<input type=\"text\" id=\"user_code\" name=\"user_code\" autocomplete=\"off\" "
+          "autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"20\" required "
+          "autofocus value=\"",
+          f);
+    tg_html_put(f, user_code);
+    fputs("\"", f);
+    if (has_error)
+        fputs(" aria-describedby=\"error\"", f);
+    fputs(">\n<button type=\"submit\">Continue</button>\n</form>\n</main>\n</body>\n</html>\n", f);
+    return finish(f, &buf);
+}
+
+char *
+authorize_device_confirm_html(const char *friendly_name, const char *client_name,
+                              const char *user_code, const char *state, const char *csrf)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        return NULL;
+    tg_html_page_head(f, friendly_name, "Confirm your device");
+    /* RFC 8628 §5.4: say that a device is being connected, and which application */
+    fputs("<p>A <strong>device</strong> is asking to access your account through ", f);
+    fputs("<strong id=\"client-name\">", f);
+    tg_html_put(f, client_name != NULL && client_name[0] != '\0' ? client_name : "an application");
+    fputs("</strong>.</p>\n<p>Confirm only if this code is the one displayed on your own "
+          "device:</p>\n<p><strong id=\"user-code\">",
+          f);
+    tg_html_put(f, user_code);
+    fputs("</strong></p>\n<form method=\"post\" action=\"/activate/confirm\">\n"
+          "<input type=\"hidden\" name=\"state\" value=\"",
+          f);
+    tg_html_put(f, state);
+    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
+    tg_html_put(f, csrf);
+    fputs("\">\n<button type=\"submit\" name=\"action\" value=\"confirm\">Confirm</button>\n"
+          "<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n"
+          "</form>\n</main>\n</body>\n</html>\n",
+          f);
+    return finish(f, &buf);
+}

@@ -170,6 +170,10 @@ authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
         AUTHORIZE_CSRF_COOKIE "=; Path=/u/login; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
     cookies.v[cookies.n++] =
         AUTHORIZE_CSRF_COOKIE "=; Path=/u/signup; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
+    if (authorize_txn_is_device(txn)) { /* /activate's login: back to its confirmation */
+        err = authorize_device_after_login(ctx, reply, txn, &cookies);
+        goto out;
+    }
     authorize_grant g = {
         .client_id = str(txn, "client_id"),
         .redirect_uri = str(txn, "redirect_uri_sent"),

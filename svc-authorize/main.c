@@ -97,6 +97,9 @@ purge_expired(void *arg)
     store_purge_expired(st, AUTHORIZE_COLL_TXN, NULL);
     store_purge_expired(st, AUTHORIZE_COLL_SESSIONS, NULL);
     store_purge_expired(st, AUTHORIZE_COLL_CODES, NULL);
+    store_purge_expired(st, AUTHORIZE_COLL_DEVICE_CODES, NULL);
+    store_purge_expired(st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, NULL);
+    store_purge_expired(st, AUTHORIZE_COLL_DEVICE_ATTEMPTS, NULL);
 }
 
 int

@@ -14,9 +14,21 @@ const bus_method authorize_methods[] = {
      &tollgate__authorize__page_reply__descriptor, authorize_on_signup_page},
     {"authorize.SignupSubmit", &tollgate__authorize__signup_submit_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_signup_submit},
+    {"authorize.DeviceCode", &tollgate__device__device_code_request__descriptor,
+     &tollgate__device__device_code_reply__descriptor, authorize_on_device_code},
+    {"authorize.ActivatePage", &tollgate__device__activate_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_activate_page},
+    {"authorize.ActivateSubmit", &tollgate__device__activate_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_activate_submit},
+    {"authorize.DeviceConfirmPage", &tollgate__device__confirm_page_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_page},
+    {"authorize.DeviceConfirmSubmit", &tollgate__device__confirm_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_submit},
     /* internal: svc-token, through the authorize bus device */
     {"authorize.RedeemCode", &tollgate__authorize__redeem_code_request__descriptor,
      &tollgate__authorize__redeem_code_reply__descriptor, authorize_on_redeem_code},
+    {"authorize.PollDeviceCode", &tollgate__device__poll_device_code_request__descriptor,
+     &tollgate__device__poll_device_code_reply__descriptor, authorize_on_poll_device_code},
 };
 const size_t authorize_n_methods = sizeof(authorize_methods) / sizeof(authorize_methods[0]);
 
@@ -30,5 +42,5 @@ authorize_store_ensure(store *st)
     for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
         if ((err = store_collection_ensure(st, colls[i], NULL)) != TG_OK)
             return err;
-    return TG_OK;
+    return authorize_device_store_ensure(st);
 }

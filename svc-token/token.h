@@ -7,6 +7,7 @@
 
 #include "bus/bus.h"
 #include "authorize.pb-c.h"
+#include "device.pb-c.h"
 #include "config/config.h"
 #include "jose/jose.h"
 #include "store/store.h"
@@ -92,6 +93,12 @@ tg_err token_grant_refresh(bus_ctx *ctx, const token_app *app,
 tg_err token_grant_code(bus_ctx *ctx, const token_app *app,
                         const Tollgate__Token__TokenRequest *req, const token_client_auth *auth,
                         Tollgate__Token__TokenReply *reply);
+
+/* urn:ietf:params:oauth:grant-type:device_code (grant_device.c): svc-authorize's
+ * authorize.PollDeviceCode decides; an approved code's tokens as a login issues them. */
+tg_err token_grant_device(bus_ctx *ctx, const token_app *app,
+                          const Tollgate__Token__TokenRequest *req, const token_client_auth *auth,
+                          Tollgate__Token__TokenReply *reply);
 
 /* ---- user-token issuance (issue.c), shared by every grant that acts for a user ---- */
 /* What a grant decided; everything borrowed. family_id: the refresh-token family the tokens

@@ -20,6 +20,7 @@ static const struct {
     {"http://auth0.com/oauth/grant-type/password-realm", token_grant_password},
     {"refresh_token", token_grant_refresh},
     {"authorization_code", token_grant_code},
+    {"urn:ietf:params:oauth:grant-type:device_code", token_grant_device},
 };
 
 tg_err

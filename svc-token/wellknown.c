@@ -99,12 +99,15 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     reply->jwks_uri = endpoint(ctx, ".well-known/jwks.json");
     reply->userinfo_endpoint = endpoint(ctx, "userinfo");
     reply->revocation_endpoint = endpoint(ctx, "oauth/revoke");
+    reply->device_authorization_endpoint = endpoint(ctx, "oauth/device/code");
     if (reply->issuer == NULL || reply->authorization_endpoint == NULL ||
         reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
-        reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL)
+        reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL ||
+        reply->device_authorization_endpoint == NULL)
         return TG_ENOMEM;
     LIST(grant_types_supported, "authorization_code", "client_credentials", "password",
-         "http://auth0.com/oauth/grant-type/password-realm", "refresh_token", "implicit");
+         "http://auth0.com/oauth/grant-type/password-realm", "refresh_token", "implicit",
+         "urn:ietf:params:oauth:grant-type:device_code");
     LIST(response_types_supported, "code", "token", "id_token", "id_token token", "code id_token",
          "code token", "code id_token token");
     LIST(response_modes_supported, "query", "fragment", "form_post");
