@@ -3,7 +3,9 @@
  *
  * While a session lives, every client that gets a code or tokens from it and registered
  * back-channel logout URLs (oidc_logout.backchannel_logout_urls) is added to the session's
- * "clients" list. When the session ends, svc-token signs one logout token per such client
+ * "clients" list (found by sid, which has no index yet: a scan, only for such clients; two
+ * such clients authorized in the same session at the same instant can lose one entry, as the
+ * list is read, extended and written back). When the session ends, svc-token signs one logout token per such client
  * (token.LogoutToken: iss, aud, iat, exp, jti, sub, sid, events; no nonce), and each URL gets
  * `POST logout_token=<token>` (application/x-www-form-urlencoded).
  *
