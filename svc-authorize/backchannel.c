@@ -5,8 +5,10 @@
  * back-channel logout URLs (oidc_logout.backchannel_logout_urls) is added to the session's
  * "clients" list (found by sid, which has no index yet: a scan, only for such clients; two
  * such clients authorized in the same session at the same instant can lose one entry, as the
- * list is read, extended and written back). When the session ends, svc-token signs one logout token per such client
- * (token.LogoutToken: iss, aud, iat, exp, jti, sub, sid, events; no nonce), and each URL gets
+ * list is read, extended and written back).
+ *
+ * When the session ends, svc-token signs one logout token per such client (token.LogoutToken:
+ * iss, aud, iat, exp, jti, sub, sid, events; no nonce), and each URL gets
  * `POST logout_token=<token>` (application/x-www-form-urlencoded).
  *
  * The POSTs never hold the browser: they run on a detached thread with a 2 s connect and 5 s
