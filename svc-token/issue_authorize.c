@@ -11,7 +11,9 @@
  * scope), and an ID token carrying nonce, auth_time, sid, at_hash (with an access token) and
  * c_hash (with a code), signed with the client's alg.
  *
- * token.LogoutToken: the back-channel logout token of one client for an ended session.
+ * token.LogoutToken: the back-channel logout token of one client for an ended session. Its
+ * header says typ "JWT", not the "logout+jwt" Back-Channel Logout 1.0 §2.4 recommends (and
+ * security.md 58 asks for): jose_sign() has no way to set typ yet (lib/jose).
  */
 #include <stdlib.h>
 #include <string.h>
