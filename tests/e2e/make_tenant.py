@@ -157,6 +157,7 @@ def main(run_dir: Path) -> None:
             grant("E2E Post", API_ES, ["read:es"]),
         ],
     }
+    tenant["databases"][0]["enabled_clients"] += ["E2E Device", "E2E Device Other"]
     # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
     # outbox folder.
     if os.environ.get("SMTP_PORT"):
