@@ -327,7 +327,7 @@ login_through(const char *state, char *session, size_t len)
     Tollgate__Authorize__LoginPageRequest lp = TOLLGATE__AUTHORIZE__LOGIN_PAGE_REQUEST__INIT;
     Tollgate__Authorize__LoginSubmitRequest ls = TOLLGATE__AUTHORIZE__LOGIN_SUBMIT_REQUEST__INIT;
     Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
-    char txn[128], csrf[128], cookie[200], v[128], expect[128];
+    char txn[128], csrf[128], cookie[200], v[128], expect[200];
 
     assert_int_equal(r1->http->status, 302);
     assert_true(strncmp(r1->http->location, "/u/login?state=", 15) == 0);
