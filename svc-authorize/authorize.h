@@ -33,8 +33,9 @@ typedef struct authorize_app {
     int64_t session_idle_s;     /* idle SSO session lifetime */
 } authorize_app;
 
-/* Auth0's defaults ("Require log in after" 7 days, idle 3 days); the tenant file has no such
- * settings yet. */
+/* Auth0's defaults ("Require log in after" 7 days, idle 3 days). The service takes the tenant
+ * file's session_lifetime / idle_session_lifetime (lib/config, same defaults); tests that make
+ * an authorize_app by hand use these. */
 #define AUTHORIZE_SESSION_LIFETIME_S ((int64_t)7 * 24 * 3600)
 #define AUTHORIZE_SESSION_IDLE_S ((int64_t)3 * 24 * 3600)
 
@@ -182,7 +183,10 @@ tg_err authorize_session_start(bus_ctx *ctx, const authorize_app *app, const cha
                                char **cookie_out);
 /* Ends the session the Cookie header names (no-op when none). */
 void authorize_session_end(const authorize_app *app, const char *cookie_header);
-/* Set-Cookie values (arena copies) that set, or with value NULL clear, both session cookies. */
+/* The tenant file's session lifetimes (session_lifetime, idle_session_lifetime) into app. */
+void authorize_session_settings(authorize_app *app, const config *cfg);
+/* Set-Cookie values (arena copies) that set, or with value NULL clear, both session cookies;
+ * with the tenant's session_cookie.mode non-persistent, set cookies have no Max-Age. */
 tg_err authorize_session_cookies(bus_ctx *ctx, const authorize_app *app, const char *value,
                                  authorize_cookies *out);
 

@@ -135,6 +135,7 @@ main(int argc, char **argv)
         authorize_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
+    authorize_session_settings(&app, cfg);
     /* svc-users is reached through its bus device, which its replicas dial too. */
     users_log = strdup(opt.users_bus);
     if (users_log == NULL || tg_split_list(opt.users_bus, ',', devices, MAX_CALLERS) == 0 ||

@@ -114,23 +114,32 @@ out:
     return err;
 }
 
+void
+authorize_session_settings(authorize_app *app, const config *cfg)
+{
+    app->session_lifetime_s = cfg->tenant.session_lifetime_s;
+    app->session_idle_s = cfg->tenant.idle_session_lifetime_s;
+}
+
 tg_err
 authorize_session_cookies(bus_ctx *ctx, const authorize_app *app, const char *value,
                           authorize_cookies *out)
 {
-    char buf[256];
+    char buf[256], max_age[40] = "";
     long long age = value != NULL ? (long long)app->session_lifetime_s : 0;
 
     out->n = 0;
+    /* session_cookie.mode non-persistent: a browser-session cookie (no Max-Age); clearing
+     * always says Max-Age=0 */
+    if (value == NULL || app->cfg == NULL || app->cfg->tenant.session_cookie_persistent)
+        snprintf(max_age, sizeof(max_age), " Max-Age=%lld;", age);
     snprintf(buf, sizeof(buf),
-             AUTHORIZE_SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; Secure; HttpOnly; "
-                                      "SameSite=None",
-             value != NULL ? value : "", age);
+             AUTHORIZE_SESSION_COOKIE "=%s; Path=/;%s Secure; HttpOnly; SameSite=None",
+             value != NULL ? value : "", max_age);
     if ((out->v[out->n++] = bus_ctx_strdup(ctx, buf)) == NULL)
         return TG_ENOMEM;
-    snprintf(buf, sizeof(buf),
-             AUTHORIZE_SESSION_COOKIE_COMPAT "=%s; Path=/; Max-Age=%lld; Secure; HttpOnly",
-             value != NULL ? value : "", age);
+    snprintf(buf, sizeof(buf), AUTHORIZE_SESSION_COOKIE_COMPAT "=%s; Path=/;%s Secure; HttpOnly",
+             value != NULL ? value : "", max_age);
     if ((out->v[out->n++] = bus_ctx_strdup(ctx, buf)) == NULL)
         return TG_ENOMEM;
     explicit_bzero(buf, sizeof(buf));

@@ -70,11 +70,8 @@ static const struct {
 
 /* Tenant settings that change behaviour (§4) but are not implemented yet. */
 static const char *const tenant_unsupported[] = {
-    "session_lifetime",
-    "idle_session_lifetime",
     "ephemeral_session_lifetime",
     "idle_ephemeral_session_lifetime",
-    "session_cookie",
     "default_redirection_uri",
     "enabled_locales",
     "device_flow",
@@ -158,6 +155,8 @@ config_tenant_load(config_ctx *c, const json_t *t, config *cfg)
          *k != NULL; k++)
         if (json_object_get(t, *k) != NULL)
             return config_fail(c, *k, "page settings belong under the top-level pages: key");
+    if ((err = config_session_load(c, t, out)) != TG_OK)
+        return err;
     for (const char *const *k = tenant_unsupported; *k != NULL; k++)
         if (config_value_is_set(json_object_get(t, *k)))
             config_warn(c, *k, "not supported yet; ignored");

@@ -152,6 +152,12 @@ typedef struct config_tenant {
      * `shields` is given without "block" (Auth0 then only notifies, nothing is locked). */
     bool brute_force_enabled;
     int64_t brute_force_max_attempts; /* ...max_attempts, default 10 */
+    /* SSO sessions (config_session.c): session_lifetime and idle_session_lifetime (hours, or
+     * *_in_minutes) in seconds, default 168 h and 72 h; session_cookie.mode: persistent
+     * (default) or non-persistent (a browser-session cookie, no Max-Age). */
+    int64_t session_lifetime_s;
+    int64_t idle_session_lifetime_s;
+    bool session_cookie_persistent;
 } config_tenant;
 
 typedef struct config {

@@ -76,6 +76,8 @@ tg_err config_derive(const char *master, const char *prefix, const char *value, 
 
 /* Sections, each filling its part of cfg. */
 tg_err config_tenant_load(config_ctx *c, const json_t *tenant, config *cfg);
+/* The tenant's session_lifetime, idle_session_lifetime and session_cookie (config_session.c). */
+tg_err config_session_load(config_ctx *c, const json_t *tenant, config_tenant *out);
 tg_err config_clients_load(config_ctx *c, const json_t *clients, config *cfg);
 tg_err config_apis_load(config_ctx *c, const json_t *apis, config *cfg);
 tg_err config_grants_load(config_ctx *c, const json_t *grants, config *cfg);

@@ -340,6 +340,7 @@ typedef struct login_result {
     char code[128];
     char session[200]; /* "tg_session=...; tg_session_compat=..." for a Cookie header */
     char state[128];
+    char set_cookie[300]; /* the Set-Cookie header of tg_session */
 } login_result;
 
 /* The interactive journey from a 302 to the login page to the code at redirect_uri. */
@@ -371,6 +372,8 @@ login_via(const Tollgate__Authorize__PageReply *r1, const char *cookie_in, const
     cookie_value(r3, AUTHORIZE_SESSION_COOKIE_COMPAT, compat, sizeof(compat));
     assert_string_equal(v, compat);
     snprintf(out->session, sizeof(out->session), AUTHORIZE_SESSION_COOKIE "=%s", v);
+    snprintf(out->set_cookie, sizeof(out->set_cookie), "%s",
+             set_cookie(r3, AUTHORIZE_SESSION_COOKIE));
     page_free(r2);
     page_free(r3);
 }
@@ -888,6 +891,60 @@ test_idle_session_expires(void **state)
     page_free(r);
 }
 
+/* The tenant file's session settings, applied as svc-authorize's main applies them: the stored
+ * session expires after the file's idle lifetime (within its absolute one), the cookie is a
+ * browser-session cookie with session_cookie.mode non-persistent, and once the idle lifetime
+ * has passed (the stored expiry moved back to now, instead of waiting a minute) prompt=none
+ * gets login_required. */
+static void
+test_tenant_session_settings(void **state)
+{
+    static const char head[] = "tenant:\n"
+                               "  idle_session_lifetime_in_minutes: 1\n"
+                               "  session_lifetime: 2\n"
+                               "  session_cookie: {mode: non-persistent}\n";
+    const authorize_app saved = fx.az;
+    char text[sizeof(head) + sizeof(tenant_yaml)], errbuf[256], hash[65];
+    const char *value;
+    config *cfg = NULL;
+    json_t *doc = NULL, *set;
+    login_result l;
+    int64_t now = tg_now_s(), created, idle, absolute;
+    Tollgate__Authorize__PageReply *r;
+    (void)state;
+
+    snprintf(text, sizeof(text), "%s%s", head, tenant_yaml + strlen("tenant:\n"));
+    assert_int_equal(config_load_text("tenant.yaml", text, strlen(text), "test-master-key", &cfg,
+                                      errbuf, sizeof(errbuf)),
+                     TG_OK);
+    fx.az.cfg = cfg; /* handlers read the app per request; tests run one at a time */
+    authorize_session_settings(&fx.az, cfg);
+    assert_int_equal(fx.az.session_idle_s, 60);
+    assert_int_equal(fx.az.session_lifetime_s, 7200);
+    login_web(NULL, &l);
+    assert_null(strstr(l.set_cookie, "Max-Age"));
+    value = l.session + strlen(AUTHORIZE_SESSION_COOKIE "=");
+    authorize_sha256_hex(value, hash);
+    assert_int_equal(store_get(fx.az.st, AUTHORIZE_COLL_SESSIONS, hash, &doc), TG_OK);
+    created = json_integer_value(json_object_get(doc, "created_at"));
+    idle = json_integer_value(json_object_get(doc, "expires_at"));
+    absolute = json_integer_value(json_object_get(doc, "absolute_expires_at"));
+    assert_true(created >= now && created <= now + 5);
+    assert_int_equal(idle - created, 60);
+    assert_int_equal(absolute - created, 7200);
+    json_decref(doc);
+    /* a minute without use */
+    set = json_pack("{s:I}", "expires_at", (json_int_t)tg_now_s() - 1);
+    assert_int_equal(store_update(fx.az.st, AUTHORIZE_COLL_SESSIONS, hash, set), TG_OK);
+    json_decref(set);
+    az_args none = {.prompt = "none", .cookie = l.session};
+    r = authorize(&none);
+    assert_error_redirect(r, CALLBACK, "login_required", "Login required", NULL);
+    page_free(r);
+    fx.az = saved;
+    config_free(cfg);
+}
+
 static void
 test_csrf_refused(void **state)
 {
@@ -999,6 +1056,7 @@ main(void)
         cmocka_unit_test(test_form_post),
         cmocka_unit_test(test_fragment_mode),
         cmocka_unit_test(test_idle_session_expires),
+        cmocka_unit_test(test_tenant_session_settings),
         cmocka_unit_test(test_csrf_refused),
         cmocka_unit_test(test_logout),
     };
