@@ -22,6 +22,7 @@
 # Sends traffic only to the loopback address of the system under test.
 set -euo pipefail
 . "$(dirname "$0")/../deploy/local/common.sh"
+. "$(dirname "$0")/lib.sh"
 
 logins=1500 requests=20000 clients=16 streams=8 hash_seconds=5 record=1
 while [ $# -gt 0 ]; do
@@ -50,23 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Twelve consecutive free ports in 18900-18999: the bus port and the eight after it (deploy/local/up
-# derives every other bus address from BUS_PORT), then TLS and h2c.
-pick_ports() {
-    local b i ok
-    for _ in $(seq 1 200); do
-        b=$((18900 + RANDOM % 88))
-        ok=1
-        for i in $(seq 0 11); do port_free $((b + i)) || { ok=0; break; }; done
-        if [ "$ok" = 1 ]; then
-            echo "$((b + 9)) $((b + 10)) $b"
-            return
-        fi
-    done
-    tg_die "no free ports in 18900-18999"
-}
-
 # ---- (a) hashing capacity, before the system starts (nothing else of ours is running) ----------
 cc -O2 -o "$work/argon2_speed" "$tg_root/bench/argon2_speed.c" -largon2 -lpthread
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -76,28 +60,7 @@ hash2_line=$("$work/argon2_speed" 2 "$hash_seconds")
 hash1=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash1_line")
 hash2=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash2_line")
 
-# ---- the system -------------------------------------------------------------------------------
-mkdir -p "$own_run"
-export TG_BUILD_DIR=${TG_BUILD_DIR:-$tg_root/build-bench} TG_SANITIZE=OFF TG_RUN_DIR=$own_run
-export TG_RATE_LIMIT_PASSWORD=0 # the gateway reads it itself: no per-IP limit on the bench
-tg_install_packages "$tg_root/deploy/packages.txt"
-cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTG_SANITIZE=OFF >/dev/null
-read -r TLS_PORT H2C_PORT BUS_PORT < <(pick_ports)
-export TLS_PORT H2C_PORT BUS_PORT
-tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR, ports $TLS_PORT $H2C_PORT $BUS_PORT..+8)"
-"$tg_root/deploy/local/up" > "$work/up.log" 2>&1 ||
-    { tail -n 30 "$work/up.log" >&2; tg_die "deploy/local/up failed (a build of a tree others are editing?)"; }
-# shellcheck disable=SC1090,SC1091
-. "$own_run/local.env"
-
-procs=()
-for p in "$own_run"/pids/*.pid; do
-    pid=$(cat "$p")
-    kill -0 "$pid" 2>/dev/null || continue
-    procs+=("$(basename "$p" .pid):$pid")
-    grep -qE 'lib(a|ub|t)san' "/proc/$pid/maps" 2>/dev/null && tg_die "$p runs with sanitizers"
-done
+bench_start_system
 
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 curl_json() { curl -s --http2 --cacert "$CA_CERT" "$@"; }
@@ -127,65 +90,40 @@ cc_body=$work/cc.form
 printf 'grant_type=client_credentials&client_id=%s&client_secret=%s&audience=%s' \
     "$(enc "$DEMO_M2M_CLIENT_ID")" "$(enc "$DEMO_M2M_CLIENT_SECRET")" "$(enc "$DEMO_API_AUDIENCE")" > "$cc_body"
 
-refresh_body=$work/refresh.form
+# Two refresh tokens: one from the login above (scope with openid: every refresh signs an access
+# token and an ID token) and one from a login with scope offline_access only (one signature per
+# refresh, the same signing work as a client_credentials grant).
+login_as() { # login_as SCOPE OUT.json
+    printf 'grant_type=password&client_id=%s&client_secret=%s&username=%s&password=%s&scope=%s' \
+        "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$email")" \
+        "$(enc "$password")" "$(enc "$1")" > "$work/login-scope.form"
+    curl_json -o "$2" -w '%{http_code}' -H 'content-type: application/x-www-form-urlencoded' \
+        --data-binary "@$work/login-scope.form" "$BASE_URL/oauth/token"
+}
 refresh_note=""
-if [ -z "$refresh_token" ]; then
-    refresh_note="no refresh_token in the password-grant reply (scope offline_access asked)"
-else
+# refresh_form NAME TOKEN: writes $work/NAME.form and checks the grant answers 200 twice
+refresh_form() {
+    local i status
     printf 'grant_type=refresh_token&client_id=%s&client_secret=%s&refresh_token=%s' \
-        "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$refresh_token")" > "$refresh_body"
+        "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$2")" > "$work/$1.form"
     for i in 1 2; do
-        status=$(curl_json -o "$work/refresh$i.json" -w '%{http_code}' \
-            -H 'content-type: application/x-www-form-urlencoded' --data-binary "@$refresh_body" "$BASE_URL/oauth/token")
+        status=$(curl_json -o "$work/$1-$i.json" -w '%{http_code}' \
+            -H 'content-type: application/x-www-form-urlencoded' --data-binary "@$work/$1.form" "$BASE_URL/oauth/token")
         if [ "$status" != 200 ]; then
-            refresh_note="grant_type=refresh_token answered $status on try $i: $(head -c 200 "$work/refresh$i.json")"
-            break
+            refresh_note="grant_type=refresh_token ($1) answered $status on try $i: $(head -c 200 "$work/$1-$i.json")"
+            return
         fi
     done
+}
+status=$(login_as "offline_access" "$work/login-offline.json")
+[ "$status" = 200 ] || tg_die "password grant (scope offline_access) failed ($status)"
+refresh_token_at=$(jfield refresh_token < "$work/login-offline.json")
+if [ -z "$refresh_token" ] || [ -z "$refresh_token_at" ]; then
+    refresh_note="no refresh_token in the password-grant reply (scope offline_access asked)"
+else
+    refresh_form refresh "$refresh_token"
+    [ -z "$refresh_note" ] && refresh_form refresh_at "$refresh_token_at"
 fi
-
-# ---- load with per-process CPU ----------------------------------------------------------------
-clk=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-machine_ticks() { awk '/^cpu / {idle=$5+$6; tot=0; for (i=2;i<=NF;i++) tot+=$i; print tot, idle}' /proc/stat; }
-# The command line as recorded: work-dir paths shortened, the bearer token never written out.
-show() {
-    local s
-    s=$(printf '%q ' "$@")
-    s=${s//$work\//}
-    [ -n "${access_token:-}" ] && s=${s//$access_token/\$ACCESS_TOKEN}
-    echo "${s% }"
-}
-rate_of() { awk '/^finished in/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^req\/s/) {print $i; exit}}' "$1" | tr -d ','; }
-codes_of() { grep '^status codes:' "$1" | sed 's/^status codes: //'; }
-
-# measure NAME CMD...: runs the load, leaves $work/NAME.txt and a report section in $work/NAME.md
-measure() {
-    local name=$1; shift
-    local -A c0 c1
-    local t0 t1 wall mt0 mi0 mt1 mi1 busy pp n
-    tg_log "$name: $(show "$@")"
-    for pp in "${procs[@]}"; do c0[${pp%%:*}]=$(cpu_ticks "${pp#*:}"); done
-    read -r mt0 mi0 < <(machine_ticks)
-    t0=$(date +%s.%N)
-    "$@" > "$work/$name.txt" 2>&1 || true
-    t1=$(date +%s.%N)
-    read -r mt1 mi1 < <(machine_ticks)
-    for pp in "${procs[@]}"; do c1[${pp%%:*}]=$(cpu_ticks "${pp#*:}"); done
-    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
-    busy=$(awk -v t0="$mt0" -v t1="$mt1" -v i0="$mi0" -v i1="$mi1" -v w="$wall" -v c="$clk" \
-        'BEGIN {printf "%.2f", ((t1 - t0) - (i1 - i0)) / c / w}')
-    {
-        echo "  - \`$(show "$@")\`: **$(rate_of "$work/$name.txt") req/s** ($(codes_of "$work/$name.txt")) in ${wall}s; machine busy $busy of $(nproc) cores; CPU by process:"
-        printf '    '
-        for pp in "${procs[@]}"; do
-            n=${pp%%:*}
-            awk -v n="$n" -v a="${c0[$n]}" -v b="${c1[$n]}" -v clk="$clk" -v w="$wall" \
-                'BEGIN {s=(b-a)/clk; if (s > 0) printf "%s %.2f cores; ", n, s/w}'
-        done
-        echo
-    } > "$work/$name.md"
-}
 
 h2=(h2load -t 1 -H 'content-type: application/x-www-form-urlencoded')
 "${h2[@]}" -n 200 -c 4 -m 4 -d "$cc_body" "$BASE_URL/oauth/token" > /dev/null 2>&1 || true # warm-up
@@ -197,7 +135,8 @@ measure userinfo h2load -t 1 -n "$requests" -c "$clients" -m "$streams" \
     -H "authorization: Bearer $access_token" "$BASE_URL/userinfo"
 measure client_credentials "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$cc_body" "$BASE_URL/oauth/token"
 if [ -z "$refresh_note" ]; then
-    measure refresh "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$refresh_body" "$BASE_URL/oauth/token"
+    measure refresh "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$work/refresh.form" "$BASE_URL/oauth/token"
+    measure refresh_at "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$work/refresh_at.form" "$BASE_URL/oauth/token"
 fi
 
 logins_s=$(rate_of "$work/login.txt")
@@ -219,7 +158,13 @@ report=$work/report.md
     echo "- (d) refresh_token vs client_credentials, same run:"
     cat "$work/client_credentials.md"
     if [ -z "$refresh_note" ]; then
+        cc_s=$(rate_of "$work/client_credentials.txt")
+        echo "  - refresh_token from a login with scope openid profile email offline_access (an access token and an ID token signed per refresh):"
         cat "$work/refresh.md"
+        echo "    ÷ client_credentials = **$(awk -v a="$(rate_of "$work/refresh.txt")" -v b="$cc_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')**"
+        echo "  - refresh_token from a login with scope offline_access (one signed access token per refresh, as client_credentials):"
+        cat "$work/refresh_at.md"
+        echo "    ÷ client_credentials = **$(awk -v a="$(rate_of "$work/refresh_at.txt")" -v b="$cc_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')** (target ≥ 0.8)"
     else
         echo "  - refresh_token: **not measurable**: $refresh_note"
     fi
