@@ -59,14 +59,20 @@ token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *re
                                 .client_assertion = req->client_assertion,
                                 .client_assertion_type = req->client_assertion_type};
     const token_app *app = bus_ctx_app(ctx);
+    Tollgate__Token__RevokeReply *reply = (void *)replym;
     token_client_auth auth;
     tg_err err;
 
     if ((err = token_client_authenticate(ctx, app, &creds, &auth)) != TG_OK)
-        return err;
-    if (req->token[0] == '\0')
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
-                            "Missing required parameter: token");
+        goto out;
+    if (req->token[0] == '\0') {
+        err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
+                           "Missing required parameter: token");
+        goto out;
+    }
     revoke_owned(app, auth.client, req->token);
-    return ok(ctx, (Tollgate__Token__RevokeReply *)replym);
+    err = ok(ctx, reply);
+out:
+    /* spa-js revokes refresh tokens from the browser on logout */
+    return token_cors_finish(ctx, app, req->web, req->client_id, &reply->http, err);
 }

@@ -239,6 +239,19 @@ tg_err token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessa
 /* Internal, for svc-authorize through the token bus device (issue_authorize.c). */
 tg_err token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
                                     ProtobufCMessage *reply);
+/* ---- CORS on browser-called endpoints (cors.c; contract.md §1.6) ----
+ * Whether origin (an Origin header value) is one of client's Allowed Web Origins, Allowed
+ * Origins (CORS) or the origin of one of its Allowed Callback URLs; exact origin match (scheme,
+ * host, port), no wildcards. client may be NULL (false). */
+bool token_cors_origin_is_allowed(const config_client *client, const char *origin);
+/* Called by a handler with its result (TG_OK or TG_EDENIED after bus_ctx_fail) as the last
+ * step: when web's Origin is allowed for client_id's client (NULL or "": web's HTTP Basic user,
+ * if any), adds Access-Control-Allow-Origin: <origin> and Access-Control-Allow-Credentials: true
+ * to the error (TG_EDENIED) or to the reply's directive *http (a status-0 directive is made
+ * when *http is NULL). Returns result, or TG_ENOMEM. All borrowed; new memory is ctx's. */
+tg_err token_cors_finish(bus_ctx *ctx, const token_app *app, const Tollgate__Web__Context *web,
+                         const char *client_id, Tollgate__Web__Directive **http, tg_err result);
+
 tg_err token_on_logout_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 /* The claims of a back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4): iss, aud,
  * iat, exp (iat + 120), jti, sub, sid, events; never a nonce. New reference. */

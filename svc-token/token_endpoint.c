@@ -23,12 +23,10 @@ static const struct {
     {"urn:ietf:params:oauth:grant-type:device_code", token_grant_device},
 };
 
-tg_err
-token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+static tg_err
+serve(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *req,
+      Tollgate__Token__TokenReply *reply)
 {
-    const Tollgate__Token__TokenRequest *req = (const void *)reqm;
-    Tollgate__Token__TokenReply *reply = (void *)replym;
-    const token_app *app = bus_ctx_app(ctx);
     token_client_creds creds = {.web = req->web, .client_id = req->client_id,
                                 .client_secret = req->client_secret,
                                 .client_assertion = req->client_assertion,
@@ -61,4 +59,16 @@ token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *rep
         return err;
     }
     return fn(ctx, app, req, &auth, reply);
+}
+
+tg_err
+token_on_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Token__TokenRequest *req = (const void *)reqm;
+    Tollgate__Token__TokenReply *reply = (void *)replym;
+    const token_app *app = bus_ctx_app(ctx);
+
+    /* browsers (spa-js) call this endpoint directly: its answers, refusals too, carry CORS */
+    return token_cors_finish(ctx, app, req->web, req->client_id, &reply->http,
+                             serve(ctx, app, req, reply));
 }

@@ -70,10 +70,11 @@ aud_has(const json_t *aud, const char *want)
 }
 
 /* Checks a JWT access token; on success *sub and *scope are arena copies and *iat its issue
- * time. Returns the reason for refusal, or NULL. */
+ * time. Returns the reason for refusal, or NULL. *client_id (arena copy, or left NULL) is the
+ * client the token was issued to (azp), also when the token is refused for having expired. */
 static const char *
 check_jwt(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope,
-          int64_t *iat)
+          int64_t *iat, char **client_id)
 {
     const char *issuer = bus_ctx_issuer(ctx), *why = NULL;
     char userinfo[512];
@@ -92,6 +93,8 @@ check_jwt(bus_ctx *ctx, const token_app *app, const char *token, char **sub, cha
         goto out;
     }
     p = jws->payload;
+    if (json_is_string(json_object_get(p, "azp")))
+        *client_id = bus_ctx_strdup(ctx, json_string_value(json_object_get(p, "azp")));
     exp = json_object_get(p, "exp");
     snprintf(userinfo, sizeof(userinfo), "%suserinfo", issuer);
     if (!json_is_integer(exp) || json_integer_value(exp) <= tg_now_s())
@@ -116,13 +119,15 @@ out:
  * token dies with its family. */
 static const char *
 check_opaque(bus_ctx *ctx, const token_app *app, const char *token, char **sub, char **scope,
-             int64_t *iat)
+             int64_t *iat, char **client_id)
 {
     json_t *doc = NULL;
-    const char *s, *sc, *family;
+    const char *s, *sc, *family, *cid;
 
     if (token_userinfo_token_find(app, token, &doc) != TG_OK)
         return "Invalid token"; /* unknown, or expired and so filtered by the store */
+    if ((cid = json_string_value(json_object_get(doc, "client_id"))) != NULL)
+        *client_id = bus_ctx_strdup(ctx, cid);
     family = json_string_value(json_object_get(doc, "family_id"));
     if (family != NULL && !token_refresh_family_is_live(app, family)) {
         json_decref(doc);
@@ -165,12 +170,12 @@ out:
     return err;
 }
 
-tg_err
-token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+/* The answer for the token in req; *client_id (arena, or left NULL) names the client the token
+ * was issued to once the token is known. */
+static tg_err
+serve(bus_ctx *ctx, const token_app *app, const Tollgate__Token__Empty *req,
+      Tollgate__Token__UserinfoReply *reply, char **client_id)
 {
-    const Tollgate__Token__Empty *req = (const void *)reqm;
-    Tollgate__Token__UserinfoReply *reply = (void *)replym;
-    const token_app *app = bus_ctx_app(ctx);
     Tollgate__Users__GetUserRequest gr = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
     Tollgate__Users__GetUserReply *gu = NULL;
     const char *token, *why;
@@ -182,8 +187,9 @@ token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *
         return unauthorized(ctx, NULL);
     if ((token = bearer_token(req->web->authorization)) == NULL)
         return unauthorized(ctx, "Invalid authorization header");
-    why = strchr(token, '.') != NULL ? check_jwt(ctx, app, token, &sub, &scope, &iat)
-                                     : check_opaque(ctx, app, token, &sub, &scope, &iat);
+    why = strchr(token, '.') != NULL
+              ? check_jwt(ctx, app, token, &sub, &scope, &iat, client_id)
+              : check_opaque(ctx, app, token, &sub, &scope, &iat, client_id);
     if (why != NULL)
         return unauthorized(ctx, why);
     if (sub == NULL || scope == NULL)
@@ -209,4 +215,19 @@ token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *
         err = answer(ctx, gu->user, scope, reply);
     protobuf_c_message_free_unpacked(&gu->base, NULL);
     return err;
+}
+
+tg_err
+token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Token__Empty *req = (const void *)reqm;
+    Tollgate__Token__UserinfoReply *reply = (void *)replym;
+    const token_app *app = bus_ctx_app(ctx);
+    char *client_id = NULL;
+    tg_err err = serve(ctx, app, req, reply, &client_id);
+
+    /* no client_id in the request: CORS follows the client the token was issued to (none for
+     * an unknown token) */
+    return token_cors_finish(ctx, app, req->web, client_id != NULL ? client_id : "",
+                             &reply->http, err);
 }
