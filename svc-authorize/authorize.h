@@ -127,6 +127,21 @@ char *authorize_form_post_html(const char *action, const char *const (*kv)[2], s
 #define AUTHORIZE_MAX_COOKIES 4
 typedef struct authorize_cookies {
     const char *v[AUTHORIZE_MAX_COOKIES];
+/* The web_message page's one constant script (it reads its data from the JSON block
+ * authorize_web_message_html writes) and its CSP hash source. */
+#define AUTHORIZE_WEB_MESSAGE_SCRIPT                                                               \
+    "(function(){var d=JSON.parse(document.getElementById(\"response\").textContent);"            \
+    "var w=window.opener?window.opener:window.parent;"                                           \
+    "w.postMessage({type:\"authorization_response\",response:d.response},d.origin);})();"
+#define AUTHORIZE_WEB_MESSAGE_SCRIPT_HASH "'sha256-Hl7PurkYjZxgjSV/LgmjFQWBlr736KSjsdEq/gIpu08='"
+/* The response_mode=web_message page (what auth0-spa-js's silent-authentication iframe and
+ * popup wait for): posts {type: "authorization_response", response: {k: v, ...}} to the
+ * opener, else the parent window, with target origin `origin`. Every value is written as a
+ * JSON string inside a non-executed JSON block with <, >, &, ' and U+2028/9 escaped, so no
+ * value can end the block or be read as script. kv holds n pairs; NULL or empty values are
+ * skipped. Heap string, free(); NULL on allocation failure. */
+char *authorize_web_message_html(const char *origin, const char *const (*kv)[2], size_t n);
+
     size_t n;
 } authorize_cookies;
 
@@ -144,6 +159,17 @@ tg_err authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
                                   const char *error, const char *description);
 
 typedef enum authorize_mode {
+/* The CSP of a page whose form posts back to us and is then redirected to redirect_uri (the
+ * login page): the default policy with form-action 'self' plus redirect_uri's origin (or its
+ * scheme for a native app's callback), since browsers apply form-action to the redirects
+ * after a form submission too. An arena string; NULL (use the default) when redirect_uri has
+ * neither or on exhaustion. */
+char *authorize_form_csp(bus_ctx *ctx, const char *redirect_uri);
+/* An HTML page as authorize_reply_html, with csp (required) and without X-Frame-Options: for
+ * pages meant to be framed by the origins csp's frame-ancestors names. */
+tg_err authorize_reply_framed_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                   int status, char *html, const char *csp,
+                                   const authorize_cookies *cookies);
     AUTHORIZE_MODE_QUERY = 0,
     AUTHORIZE_MODE_FRAGMENT,
     AUTHORIZE_MODE_FORM_POST,
@@ -153,6 +179,7 @@ typedef enum authorize_mode {
  * the client sent none. */
 typedef struct authorize_target {
     const char *redirect_uri;
+    AUTHORIZE_MODE_WEB_MESSAGE, /* web_message.c */
     authorize_mode mode;
     const char *state;
     unsigned response_type; /* AUTHORIZE_RT_* bits; 0 is code */
@@ -173,6 +200,21 @@ tg_err authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply 
  * absolute_expires_at, expires_at = min(absolute, last use + idle)}. */
 
 /* The live session named by the Cookie header (tg_session, else tg_session_compat); its idle
+/* ---- response_mode=web_message (web_message.c) -------------------------------------------
+ * The target origin is the redirect_uri's origin, and it must be one of the client's Allowed
+ * Web Origins (contract.md §5.3); until it is, nothing is posted anywhere. */
+
+/* Writes the redirect_uri's origin into origin (TG_ORIGIN_MAX + 1 bytes) and returns true when
+ * it is one of client's web_origins (exact origin match, paths ignored, no wildcards). */
+bool authorize_web_message_origin(const config_client *client, const char *redirect_uri,
+                                  char *origin, size_t len);
+/* The page of authorize_web_message_html for t's redirect_uri origin, framable by that origin
+ * only (CSP frame-ancestors, no X-Frame-Options) and its script allowed by hash. kv (n pairs)
+ * is the whole response, state included. cookies may be NULL. */
+tg_err authorize_reply_web_message(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
+                                   const authorize_target *t, const char *const (*kv)[2],
+                                   size_t n, const authorize_cookies *cookies);
+
  * expiry is pushed forward (best effort). TG_ENOTFOUND when none. *out a new reference. */
 tg_err authorize_session_find(const authorize_app *app, const char *cookie_header, json_t **out);
 /* Starts a new session (new id and cookie every time: no fixation) for user_id and ends the

@@ -20,6 +20,7 @@
 
 #include "authorize.h"
 #include "core/log.h"
+#include "core/origin.h"
 #include "core/util.h"
 
 /* Auth0's words for the grant a client lacks (contract §24). */
@@ -55,6 +56,8 @@ parse_mode(const char *s, authorize_mode *mode)
         *mode = AUTHORIZE_MODE_FRAGMENT;
     else if (strcmp(s, "form_post") == 0)
         *mode = AUTHORIZE_MODE_FORM_POST;
+    else if (strcmp(s, "web_message") == 0)
+        *mode = AUTHORIZE_MODE_WEB_MESSAGE;
     else
         return false;
     return true;
@@ -309,6 +312,17 @@ authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMess
         return authorize_reply_oauth_error(ctx, reply, &t, "invalid_request",
                                            "response_mode=query is not allowed for a "
                                            "response_type that returns tokens");
+    if (t.mode == AUTHORIZE_MODE_WEB_MESSAGE) {
+        /* nothing is posted to an origin the client did not list (web_message.c) */
+        char origin[TG_ORIGIN_MAX + 1];
+        if (!authorize_web_message_origin(client, t.redirect_uri, origin, sizeof(origin))) {
+            LOG_INFO("authorize: web_message origin not allowed for client %s", client->client_id);
+            snprintf(desc, sizeof(desc),
+                     "The specified redirect_uri '%.300s' does not have a registered origin.",
+                     t.redirect_uri);
+            return authorize_reply_error_page(ctx, app, reply, 400, "access_denied", desc);
+        }
+    }
     if ((error = check_request(app, client, req, &c, desc, sizeof(desc))) != NULL)
         return authorize_reply_oauth_error(ctx, reply, &t, error, desc);
     t.response_type = c.response_type;

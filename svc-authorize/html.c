@@ -243,6 +243,60 @@ authorize_signup_html(const authorize_signup_view *v)
 }
 
 char *
+/* s as a JSON string that is also inert inside an HTML <script> block: besides what JSON
+ * needs, < > & ' and U+2028/U+2029 are written as \u escapes. */
+static void
+json_string_put(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+
+    fputc('"', f);
+    for (; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            fputc('\\', f);
+            fputc(*p, f);
+        } else if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '&' || *p == '\'') {
+            fprintf(f, "\\u%04x", *p);
+        } else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
+            p += 2;
+        } else {
+            fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+char *
+authorize_web_message_html(const char *origin, const char *const (*kv)[2], size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool first = true;
+
+    if (f == NULL)
+        return NULL;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>Authorization Response</title>\n</head>\n<body>\n"
+          "<script type=\"application/json\" id=\"response\">{\"origin\":",
+          f);
+    json_string_put(f, origin);
+    fputs(",\"response\":{", f);
+    for (size_t i = 0; i < n; i++) {
+        if (kv[i][1] == NULL || kv[i][1][0] == '\0')
+            continue;
+        if (!first)
+            fputc(',', f);
+        first = false;
+        json_string_put(f, kv[i][0]);
+        fputc(':', f);
+        json_string_put(f, kv[i][1]);
+    }
+    fputs("}}</script>\n<script>" AUTHORIZE_WEB_MESSAGE_SCRIPT "</script>\n</body>\n</html>\n", f);
+    return finish(f, &buf);
+}
+
 authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
                         const char *error)
 {

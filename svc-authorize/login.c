@@ -95,7 +95,7 @@ reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
         authorize_login_html(app->cfg->tenant.friendly_name, client != NULL ? client->name : NULL,
                              str(txn, "_id"), str(txn, "csrf"), username, error,
                              authorize_signup_is_offered(app, txn)),
-        NULL, &cookies);
+        authorize_form_csp(ctx, str(txn, "redirect_uri")), &cookies);
 }
 
 tg_err

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "authorize.h"
+#include "core/origin.h"
 #include "core/util.h"
 
 #define CSP_PAGE                                                                                   \
@@ -47,22 +48,17 @@ directive_new(bus_ctx *ctx, int status, const char *const (*fixed)[2], size_t n_
     return d;
 }
 
-tg_err
-authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status, char *html,
-                     const char *csp, const authorize_cookies *cookies)
+/* The page html (taken) with the fixed headers (n_fixed pairs). */
+static tg_err
+reply_page(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status, char *html,
+           const char *const (*fixed)[2], size_t n_fixed, const authorize_cookies *cookies)
 {
-    const char *const fixed[][2] = {
-        {"Content-Security-Policy", csp != NULL ? csp : CSP_PAGE},
-        {"X-Frame-Options", "DENY"},
-        {"Referrer-Policy", "no-referrer"},
-        {"X-Content-Type-Options", "nosniff"},
-    };
     Tollgate__Web__Directive *d;
     tg_err err = TG_ENOMEM;
 
     if (html == NULL)
         goto out;
-    d = directive_new(ctx, status, fixed, sizeof(fixed) / sizeof(fixed[0]), cookies);
+    d = directive_new(ctx, status, fixed, n_fixed, cookies);
     if (d == NULL)
         goto out;
     d->content_type = "text/html; charset=utf-8";
@@ -75,6 +71,58 @@ authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int st
 out:
     tg_free_secret_str(html); /* a form_post page carries a code */
     return err;
+}
+
+tg_err
+authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status, char *html,
+                     const char *csp, const authorize_cookies *cookies)
+{
+    const char *const fixed[][2] = {
+        {"Content-Security-Policy", csp != NULL ? csp : CSP_PAGE},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+        {"X-Content-Type-Options", "nosniff"},
+    };
+
+    return reply_page(ctx, reply, status, html, fixed, sizeof(fixed) / sizeof(fixed[0]), cookies);
+}
+
+char *
+authorize_form_csp(bus_ctx *ctx, const char *redirect_uri)
+{
+    char origin[TG_ORIGIN_MAX + 1], csp[TG_ORIGIN_MAX + 200];
+    size_t scheme;
+    int w;
+
+    /* a native app's callback (com.example.app://callback) is allowed by its scheme */
+    if (!tg_origin_of(redirect_uri, origin, sizeof(origin))) {
+        scheme = redirect_uri != NULL ? strspn(redirect_uri, "abcdefghijklmnopqrstuvwxyz"
+                                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+                                      : 0;
+        if (scheme == 0 || scheme > 64 || redirect_uri[scheme] != ':')
+            return NULL;
+        snprintf(origin, sizeof(origin), "%.*s", (int)scheme + 1, redirect_uri);
+    }
+    w = snprintf(csp, sizeof(csp),
+                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' %s; "
+                 "frame-ancestors 'none'; base-uri 'none'",
+                 origin);
+    if (w < 0 || (size_t)w >= sizeof(csp))
+        return NULL;
+    return bus_ctx_strdup(ctx, csp);
+}
+
+tg_err
+authorize_reply_framed_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply, int status,
+                            char *html, const char *csp, const authorize_cookies *cookies)
+{
+    const char *const fixed[][2] = {
+        {"Content-Security-Policy", csp},
+        {"Referrer-Policy", "no-referrer"},
+        {"X-Content-Type-Options", "nosniff"},
+    };
+
+    return reply_page(ctx, reply, status, html, fixed, sizeof(fixed) / sizeof(fixed[0]), cookies);
 }
 
 tg_err
@@ -121,6 +169,8 @@ authorize_reply_to_client(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
     all[m++][1] = t->state;
     all[m][0] = "iss";
     all[m++][1] = bus_ctx_issuer(ctx);
+    if (t->mode == AUTHORIZE_MODE_WEB_MESSAGE)
+        return authorize_reply_web_message(ctx, reply, t, all, m, cookies);
     if (t->mode == AUTHORIZE_MODE_FORM_POST)
         return authorize_reply_html(ctx, reply, 200,
                                     authorize_form_post_html(t->redirect_uri, all, m),

@@ -110,7 +110,7 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
          "urn:ietf:params:oauth:grant-type:device_code");
     LIST(response_types_supported, "code", "token", "id_token", "id_token token", "code id_token",
          "code token", "code id_token token");
-    LIST(response_modes_supported, "query", "fragment", "form_post");
+    LIST(response_modes_supported, "query", "fragment", "form_post", "web_message");
     /* Auth0 also lists plain; we refuse it (RFC 9700 §2.1.1), so only S256. */
     LIST(code_challenge_methods_supported, "S256");
     LIST(scopes_supported, "openid", "profile", "email", "phone", "offline_access");

@@ -508,9 +508,10 @@ test_code_flow(void **state)
     assert_non_null(strstr(body(r2), "Tollgate Test"));
     assert_non_null(strstr(body(r2), "Web App"));
     assert_null(strstr(body(r2), "<script"));
+    /* form-action also governs the redirect after the post: the callback's origin, no other */
     assert_string_equal(header(r2, "Content-Security-Policy", 0),
-                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                        "frame-ancestors 'none'; base-uri 'none'");
+                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "
+                        "https://app.example.com; frame-ancestors 'none'; base-uri 'none'");
     assert_string_equal(header(r2, "X-Frame-Options", 0), "DENY");
     assert_string_equal(header(r2, "Referrer-Policy", 0), "no-referrer");
     hidden(body(r2), "csrf_token", csrf, sizeof(csrf));
@@ -787,10 +788,20 @@ test_errors_go_back_to_client(void **state)
                           "Grant type 'authorization_code' not allowed for the client.", NULL);
     page_free(r);
 
-    az_args mode = {.response_mode = "web_message"};
+    az_args mode = {.response_mode = "web_messages"};
     r = authorize(&mode);
-    assert_error_redirect(r, CALLBACK, "invalid_request", "Unsupported response_mode: web_message",
+    assert_error_redirect(r, CALLBACK, "invalid_request", "Unsupported response_mode: web_messages",
                           NULL);
+    page_free(r);
+
+    /* web_message to an origin the client does not list as a web origin: an error page, never
+     * a post (web_message.c) */
+    az_args wm = {.response_mode = "web_message"};
+    r = authorize(&wm);
+    assert_int_equal(r->http->status, 400);
+    assert_true(r->http->location == NULL || r->http->location[0] == '\0');
+    assert_non_null(strstr(body(r), "does not have a registered origin"));
+    assert_null(strstr(body(r), "<script"));
     page_free(r);
 }
 
