@@ -18,7 +18,9 @@
  *
  * An activation (AUTHORIZE_COLL_DEVICE_ACTIVATIONS) is {device_id, user_code (as shown, so the
  * confirmation can display it; the hash of a 34-bit code hides nothing anyway), csrf,
- * expires_at}; it is taken once (store_consume) by the confirmation.
+ * expires_at}; it is taken once (store_consume) by the confirmation. A device code gets one
+ * answer: two browsers that entered the same code race for a marker document ("answer:<device
+ * code hash>", insert-once), and only the winner's Confirm or Cancel is recorded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +299,34 @@ out:
     return err;
 }
 
+/* Claims the one answer a device code gets: a marker document whose insert only one request
+ * can win (two browsers confirming the same code: the first decides, the second is told the
+ * code is used). The same request again (a resend) still holds it. TG_ECONSUMED: taken. */
+static tg_err
+claim_answer(bus_ctx *ctx, const authorize_app *app, const json_t *device)
+{
+    char id[80];
+    const char *by;
+    json_t *doc, *old = NULL;
+    tg_err err;
+
+    snprintf(id, sizeof(id), "answer:%.64s", str(device, "_id"));
+    doc = json_pack("{s:s, s:s, s:I}", "_id", id, "by", bus_ctx_request_id(ctx), "expires_at",
+                    json_integer_value(json_object_get(device, "expires_at")));
+    if (doc == NULL)
+        return TG_ENOMEM;
+    err = store_insert(app->st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, doc);
+    json_decref(doc);
+    if (err != TG_EEXIST)
+        return err;
+    if ((err = store_get(app->st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, id, &old)) == TG_OK) {
+        by = json_string_value(json_object_get(old, "by"));
+        err = by != NULL && strcmp(by, bus_ctx_request_id(ctx)) == 0 ? TG_OK : TG_ECONSUMED;
+    }
+    json_decref(old);
+    return err == TG_ENOTFOUND ? TG_ECONSUMED : err;
+}
+
 /* Records the user's answer on the device code: approved for the session's user, or denied. */
 static tg_err
 record_answer(const authorize_app *app, const json_t *device, const json_t *session,
@@ -354,6 +384,8 @@ authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *reqm,
     /* one activation, one answer, even when the form is posted twice at once */
     err = store_consume(app->st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, str(act, "_id"),
                         bus_ctx_request_id(ctx), &taken);
+    if (err == TG_OK)
+        err = claim_answer(ctx, app, device);
     if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
         err = error_page(ctx, app, reply, 400, MSG_CODE_GONE);
         goto out;

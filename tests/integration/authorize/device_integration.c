@@ -648,6 +648,63 @@ test_sso_session_skips_login_and_cancel_denies(void **state)
                         "access_denied", "User cancelled the confirmation prompt.");
 }
 
+typedef struct answer_arg {
+    const char *act, *csrf, *cookie, *action;
+    int status;
+} answer_arg;
+
+static void *
+answer_thread(void *argp)
+{
+    answer_arg *a = argp;
+    Tollgate__Authorize__PageReply *r = confirm_submit(a->act, a->csrf, a->cookie, a->action);
+
+    a->status = r->http->status;
+    page_free(r);
+    return NULL;
+}
+
+static void
+test_one_answer_per_code(void **state)
+{
+    char act[2][128], csrf[2][128], cookie[2][600];
+    (void)state;
+
+    /* two browsers enter the same code and answer at the same moment, one Confirm, one
+     * Cancel: exactly one answer is taken, and the device sees that one */
+    for (int round = 0; round < 5; round++) {
+        answer_arg args[2];
+        pthread_t t[2];
+        bus_result *res = NULL;
+        Tollgate__Device__PollDeviceCodeReply *p;
+        dcode d;
+
+        new_code("tv-id", "openid", NULL, &d);
+        for (int i = 0; i < 2; i++) {
+            enter_code(d.user_code, act[i], sizeof(act[i]));
+            open_confirmation(act[i], g_session, csrf[i], sizeof(csrf[i]), cookie[i],
+                              sizeof(cookie[i]), NULL);
+            args[i] = (answer_arg){.act = act[i], .csrf = csrf[i], .cookie = cookie[i],
+                                   .action = i == 0 ? "confirm" : "cancel"};
+        }
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, answer_thread, &args[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        assert_true((args[0].status == 200) != (args[1].status == 200));
+        assert_true(args[0].status == 400 || args[1].status == 400);
+        p = poll_id(d.device_code, "tv-id", NULL, &res);
+        if (args[0].status == 200) {
+            assert_non_null(p);
+            protobuf_c_message_free_unpacked(&p->base, NULL);
+        } else {
+            assert_null(p);
+            assert_string_equal(res->error->error, "access_denied");
+            bus_result_free(res);
+        }
+    }
+}
+
 typedef struct race_arg {
     const char *device_code;
     int ok;
@@ -798,6 +855,7 @@ main(void)
         cmocka_unit_test(test_device_code_refusals),
         cmocka_unit_test(test_full_flow),
         cmocka_unit_test(test_sso_session_skips_login_and_cancel_denies),
+        cmocka_unit_test(test_one_answer_per_code),
         cmocka_unit_test(test_parallel_polls_one_winner),
         cmocka_unit_test(test_expired_token_once),
         cmocka_unit_test(test_garbage_device_codes),
