@@ -121,12 +121,6 @@ char *authorize_signup_html(const authorize_signup_view *v);
  * browsers without script. Heap string, free(); NULL on allocation failure. */
 char *authorize_form_post_html(const char *action, const char *const (*kv)[2], size_t n);
 
-/* ---- replies (reply.c) ------------------------------------------------------------------ */
-
-/* Set-Cookie values of one reply (borrowed strings). */
-#define AUTHORIZE_MAX_COOKIES 4
-typedef struct authorize_cookies {
-    const char *v[AUTHORIZE_MAX_COOKIES];
 /* The web_message page's one constant script (it reads its data from the JSON block
  * authorize_web_message_html writes) and its CSP hash source. */
 #define AUTHORIZE_WEB_MESSAGE_SCRIPT                                                               \
@@ -142,6 +136,12 @@ typedef struct authorize_cookies {
  * skipped. Heap string, free(); NULL on allocation failure. */
 char *authorize_web_message_html(const char *origin, const char *const (*kv)[2], size_t n);
 
+/* ---- replies (reply.c) ------------------------------------------------------------------ */
+
+/* Set-Cookie values of one reply (borrowed strings). */
+#define AUTHORIZE_MAX_COOKIES 4
+typedef struct authorize_cookies {
+    const char *v[AUTHORIZE_MAX_COOKIES];
     size_t n;
 } authorize_cookies;
 
@@ -153,12 +153,6 @@ tg_err authorize_reply_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
 /* 302 to location (copied). cookies may be NULL. */
 tg_err authorize_reply_redirect(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
                                 const char *location, const authorize_cookies *cookies);
-/* An error page with the tenant's name. */
-tg_err authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
-                                  Tollgate__Authorize__PageReply *reply, int status,
-                                  const char *error, const char *description);
-
-typedef enum authorize_mode {
 /* The CSP of a page whose form posts back to us and is then redirected to redirect_uri (the
  * login page): the default policy with form-action 'self' plus redirect_uri's origin (or its
  * scheme for a native app's callback), since browsers apply form-action to the redirects
@@ -170,16 +164,22 @@ char *authorize_form_csp(bus_ctx *ctx, const char *redirect_uri);
 tg_err authorize_reply_framed_html(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
                                    int status, char *html, const char *csp,
                                    const authorize_cookies *cookies);
+/* An error page with the tenant's name. */
+tg_err authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
+                                  Tollgate__Authorize__PageReply *reply, int status,
+                                  const char *error, const char *description);
+
+typedef enum authorize_mode {
     AUTHORIZE_MODE_QUERY = 0,
     AUTHORIZE_MODE_FRAGMENT,
     AUTHORIZE_MODE_FORM_POST,
+    AUTHORIZE_MODE_WEB_MESSAGE, /* web_message.c */
 } authorize_mode;
 
 /* Where the answer of a trusted authorization request goes. Strings borrowed; state "" when
  * the client sent none. */
 typedef struct authorize_target {
     const char *redirect_uri;
-    AUTHORIZE_MODE_WEB_MESSAGE, /* web_message.c */
     authorize_mode mode;
     const char *state;
     unsigned response_type; /* AUTHORIZE_RT_* bits; 0 is code */
@@ -194,12 +194,6 @@ tg_err authorize_reply_oauth_error(bus_ctx *ctx, Tollgate__Authorize__PageReply 
                                    const authorize_target *t, const char *error,
                                    const char *description);
 
-/* ---- SSO sessions (session.c) --------------------------------------------------------------
- * The cookie holds base64url(32 random bytes); the store keeps only its SHA-256 hex as _id of
- * AUTHORIZE_COLL_SESSIONS with {sid, user_id, auth_time, created_at, last_used_at,
- * absolute_expires_at, expires_at = min(absolute, last use + idle)}. */
-
-/* The live session named by the Cookie header (tg_session, else tg_session_compat); its idle
 /* ---- response_mode=web_message (web_message.c) -------------------------------------------
  * The target origin is the redirect_uri's origin, and it must be one of the client's Allowed
  * Web Origins (contract.md §5.3); until it is, nothing is posted anywhere. */
@@ -215,6 +209,12 @@ tg_err authorize_reply_web_message(bus_ctx *ctx, Tollgate__Authorize__PageReply 
                                    const authorize_target *t, const char *const (*kv)[2],
                                    size_t n, const authorize_cookies *cookies);
 
+/* ---- SSO sessions (session.c) --------------------------------------------------------------
+ * The cookie holds base64url(32 random bytes); the store keeps only its SHA-256 hex as _id of
+ * AUTHORIZE_COLL_SESSIONS with {sid, user_id, auth_time, created_at, last_used_at,
+ * absolute_expires_at, expires_at = min(absolute, last use + idle)}. */
+
+/* The live session named by the Cookie header (tg_session, else tg_session_compat); its idle
  * expiry is pushed forward (best effort). TG_ENOTFOUND when none. *out a new reference. */
 tg_err authorize_session_find(const authorize_app *app, const char *cookie_header, json_t **out);
 /* Starts a new session (new id and cookie every time: no fixation) for user_id and ends the

@@ -242,7 +242,6 @@ authorize_signup_html(const authorize_signup_view *v)
     return finish(f, &buf);
 }
 
-char *
 /* s as a JSON string that is also inert inside an HTML <script> block: besides what JSON
  * needs, < > & ' and U+2028/U+2029 are written as \u escapes. */
 static void
@@ -297,6 +296,7 @@ authorize_web_message_html(const char *origin, const char *const (*kv)[2], size_
     return finish(f, &buf);
 }
 
+char *
 authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
                         const char *error)
 {
