@@ -230,15 +230,6 @@ tg_err token_userinfo_token_find(const token_app *app, const char *token, json_t
 tg_err token_sign_for_api(const token_app *app, const config_resource_server *api,
                           const json_t *claims, char **out);
 
-/* Bus handlers (methods table in token_methods.c). */
-tg_err token_on_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-tg_err token_on_jwks(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-tg_err token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-tg_err token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-tg_err token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
-/* Internal, for svc-authorize through the token bus device (issue_authorize.c). */
-tg_err token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
-                                    ProtobufCMessage *reply);
 /* ---- CORS on browser-called endpoints (cors.c; contract.md §1.6) ----
  * Whether origin (an Origin header value) is one of client's Allowed Web Origins, Allowed
  * Origins (CORS) or the origin of one of its Allowed Callback URLs; exact origin match (scheme,
@@ -252,6 +243,15 @@ bool token_cors_origin_is_allowed(const config_client *client, const char *origi
 tg_err token_cors_finish(bus_ctx *ctx, const token_app *app, const Tollgate__Web__Context *web,
                          const char *client_id, Tollgate__Web__Directive **http, tg_err result);
 
+/* Bus handlers (methods table in token_methods.c). */
+tg_err token_on_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err token_on_jwks(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err token_on_userinfo(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err token_on_revoke(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+/* Internal, for svc-authorize through the token bus device (issue_authorize.c). */
+tg_err token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage *reply);
 tg_err token_on_logout_token(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 /* The claims of a back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4): iss, aud,
  * iat, exp (iat + 120), jti, sub, sid, events; never a nonce. New reference. */
