@@ -31,6 +31,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The origin of the real-browser suites' app pages (test_browser_*.py, served over HTTPS by the
+# test itself on this port): same-site with the server on localhost, like an app and its
+# custom domain. TG_BROWSER_APP_PORT pins it; by default a port that is free now.
+def browser_app_port() -> int:
+    if os.environ.get("TG_BROWSER_APP_PORT"):
+        return int(os.environ["TG_BROWSER_APP_PORT"])
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BROWSER_APP = "https://localhost:%d" % browser_app_port()
+
+
 def pem_pair(key):
     priv = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
@@ -85,6 +100,21 @@ def main(run_dir: Path) -> None:
                           refresh_token={"rotation_type": "rotating", "expiration_type": "expiring",
                                          "leeway": 0, "token_lifetime": 3600,
                                          "idle_token_lifetime": 1800}))
+
+    # The real-browser suites (test_browser_login.py, test_browser_spa.py).
+    clients.append(client("E2E Browser Web", "client_secret_post", app_type="regular_web",
+                          grant_types=["authorization_code", "refresh_token"],
+                          callbacks=[BROWSER_APP + "/web/callback"],
+                          allowed_logout_urls=[BROWSER_APP + "/web/"]))
+    browser_spa = client("E2E Browser SPA", "none", app_type="spa",
+                         grant_types=["authorization_code", "refresh_token"],
+                         callbacks=[BROWSER_APP + "/spa/"], allowed_logout_urls=[BROWSER_APP + "/spa/"],
+                         web_origins=[BROWSER_APP],
+                         refresh_token={"rotation_type": "rotating", "expiration_type": "expiring",
+                                        "leeway": 0, "token_lifetime": 3600,
+                                        "idle_token_lifetime": 1800})
+    del browser_spa["client_secret"]  # public client: no secret
+    clients.append(browser_spa)
 
     # Implicit and hybrid response types (issue #4): a confidential web app and a public SPA
     # with Auth0's implicit grant; back-channel logout receivers on a local port the suite binds
@@ -157,6 +187,7 @@ def main(run_dir: Path) -> None:
             grant("E2E Post", API_ES, ["read:es"]),
         ],
     }
+    tenant["databases"][0]["enabled_clients"] += ["E2E Browser Web", "E2E Browser SPA"]
     tenant["databases"][0]["enabled_clients"] += ["E2E Device", "E2E Device Other"]
     # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
     # outbox folder.
@@ -191,6 +222,7 @@ def main(run_dir: Path) -> None:
         "jwt_key": str(run_dir / "e2e_jwt_key.pem"),
         "other_key": str(run_dir / "e2e_other_key.pem"),
     }
+    info["browser_app"] = BROWSER_APP
     (run_dir / "e2e_clients.json").write_text(json.dumps(info, indent=2))
 
 

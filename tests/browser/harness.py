@@ -1,0 +1,81 @@
+"""What the real-browser suites (tests/e2e/test_browser_*.py) share: headless Debian Chromium
+driven by Playwright, and the app whose pages they serve.
+
+The app lives at the e2e tenant's BROWSER_APP origin (https://localhost:<port>, see
+make_tenant.py): a small HTTPS server the test runs with the run's certificate, same-site with
+the identity server on localhost, as an app and its custom domain would be. Never
+`playwright install`: the browser is Debian's chromium (tests/packages.txt)."""
+import http.server
+import ssl
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking"]
+HERE = Path(__file__).resolve().parent
+
+
+class Browser:
+    """One Chromium for a test module. new_context() is a fresh profile (cookies, storage)."""
+
+    def __init__(self):
+        self._pw = sync_playwright().start()
+        try:
+            self.browser = self._pw.chromium.launch(executable_path=CHROMIUM,
+                                                    args=CHROMIUM_ARGS, headless=True)
+        except Exception:
+            self._pw.stop()
+            raise
+
+    def new_context(self):
+        # the app and the server use the run's self-signed certificate
+        return self.browser.new_context(ignore_https_errors=True)
+
+    def close(self):
+        self.browser.close()
+        self._pw.stop()
+
+
+class AppServer:
+    """The app's origin: `pages` maps a path to (content_type, body as str or bytes); every
+    request is recorded in `hits` (path with query); other paths get a 404."""
+
+    def __init__(self, origin: str, cert: str, key: str, pages: dict):
+        self.origin = origin.rstrip("/")
+        self.pages = dict(pages)
+        self.hits = []
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                app.hits.append(self.path)
+                page = app.pages.get(urlparse(self.path).path)
+                if page is None:
+                    self.send_error(404)
+                    return
+                body = page[1].encode() if isinstance(page[1], str) else page[1]
+                self.send_response(200)
+                self.send_header("Content-Type", page[0])
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        port = urlparse(self.origin).port
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,168 @@
+"""A regular web application's sign-in in a real browser (issue #4): headless Debian Chromium
+driven by Playwright follows the app's login link (code + PKCE, state, nonce) to the login
+page, fills and submits the form, and comes back to the app's callback with a code; the test
+exchanges it (as the app's back end would), reads /userinfo, then the browser logs out with
+/v2/logout, after which prompt=none in the same browser answers login_required."""
+import base64
+import hashlib
+import html
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import jwt as pyjwt
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+from harness import AppServer, Browser  # noqa: E402
+
+PASSWORD = "Tg-" + secrets.token_hex(8) + "-Br0!"
+
+
+@pytest.fixture(scope="module")
+def web(e2e):
+    c = e2e["clients"]["E2E Browser Web"]
+    app = e2e["browser_app"]
+    return {**c, "app": app, "callback": app + "/web/callback", "home": app + "/web/"}
+
+
+@pytest.fixture(scope="module")
+def user(target, web, e2e):
+    email = f"browser-web-{secrets.token_hex(6)}@example.com"
+    with target.client() as http:
+        r = http.post("/dbconnections/signup", json={
+            "client_id": web["client_id"], "email": email, "password": PASSWORD,
+            "connection": e2e["connections"]["default"]})
+        assert r.status_code == 200, r.text
+    return email
+
+
+@pytest.fixture(scope="module")
+def app(target, web):
+    if target.run_dir is None:
+        pytest.skip("needs the run's TLS key to serve the app")
+    server = AppServer(web["app"], str(target.run_dir / "tls" / "cert.pem"),
+                       str(target.run_dir / "tls" / "key.pem"),
+                       {"/web/callback": ("text/html", "<!DOCTYPE html><title>Callback</title>")})
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def pkce():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
+
+
+def authorize_url(target, web, **params):
+    q = {"response_type": "code", "client_id": web["client_id"], "redirect_uri": web["callback"],
+         "scope": "openid profile email"}
+    q.update(params)
+    return target.base_url + "/authorize?" + urlencode(q)
+
+
+def app_home(login_href: str) -> str:
+    return ("<!DOCTYPE html><html><head><title>Web App</title></head><body>"
+            f'<a id="login" href="{html.escape(login_href)}">Log in</a></body></html>')
+
+
+def callback_query(url: str) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def test_login_link_code_exchange_userinfo_logout_then_prompt_none(target, web, user, app,
+                                                                   chromium):
+    verifier, challenge = pkce()
+    state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    login_href = authorize_url(target, web, state=state, nonce=nonce, code_challenge=challenge,
+                               code_challenge_method="S256")
+    app.pages["/web/"] = ("text/html", app_home(login_href))
+    app.hits.clear()
+    ctx = chromium.new_context()
+    page = ctx.new_page()
+    try:
+        # the app's login link -> /authorize -> the login page
+        page.goto(web["home"])
+        page.click("#login")
+        page.wait_for_url(target.base_url + "/u/login?**")
+        assert page.title() == "Log in" or "Log in" in page.content()
+        page.fill("#username", user)
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation(url=web["callback"] + "?**"):
+            page.click("button[type=submit]")
+        got = callback_query(page.url)
+        assert got["state"] == state
+        assert got["iss"] == target.issuer
+        assert "error" not in got
+        code = got["code"]
+
+        # the app's back end exchanges the code and reads the profile
+        with target.client() as http:
+            r = http.post("/oauth/token", data={
+                "grant_type": "authorization_code", "client_id": web["client_id"],
+                "client_secret": web["client_secret"], "code": code,
+                "redirect_uri": web["callback"], "code_verifier": verifier})
+            assert r.status_code == 200, r.text
+            tokens = r.json()
+            claims = pyjwt.decode(tokens["id_token"], options={"verify_signature": False})
+            assert claims["nonce"] == nonce
+            assert claims["aud"] == web["client_id"]
+            assert claims["iss"] == target.issuer
+            assert claims["email"] == user
+            r = http.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
+            assert r.status_code == 200, r.text
+            assert r.json()["email"] == user
+            assert r.json()["sub"] == claims["sub"]
+
+        # SSO: while the session lives, prompt=none in this browser gets a code silently
+        page.goto(authorize_url(target, web, prompt="none", state="sso-1",
+                                code_challenge=pkce()[1], code_challenge_method="S256"))
+        page.wait_for_url(web["callback"] + "?**")
+        silent = callback_query(page.url)
+        assert silent["state"] == "sso-1" and "code" in silent, silent
+
+        # logout in the browser, back to the app
+        page.goto(target.base_url + "/v2/logout?" + urlencode(
+            {"client_id": web["client_id"], "returnTo": web["home"]}))
+        page.wait_for_url(web["home"])
+
+        # the session is gone: prompt=none now fails with login_required
+        page.goto(authorize_url(target, web, prompt="none", state="after-logout",
+                                code_challenge=pkce()[1], code_challenge_method="S256"))
+        page.wait_for_url(web["callback"] + "?**")
+        after = callback_query(page.url)
+        assert after["error"] == "login_required", after
+        assert after["state"] == "after-logout"
+        assert "code" not in after
+        # every app page the browser asked for was one the flow should reach
+        assert [urlparse(u).path for u in app.hits if u != "/favicon.ico"] == [
+            "/web/", "/web/callback", "/web/callback", "/web/", "/web/callback"], app.hits
+    finally:
+        ctx.close()
+
+
+def test_wrong_password_stays_on_login_page(target, web, user, app, chromium):
+    app.hits.clear()
+    ctx = chromium.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(authorize_url(target, web, state="s", code_challenge=pkce()[1],
+                                code_challenge_method="S256"))
+        page.wait_for_url(target.base_url + "/u/login?**")
+        page.fill("#username", user)
+        page.fill("#password", PASSWORD + "-wrong")
+        page.click("button[type=submit]")
+        page.wait_for_selector("[role=alert]")
+        assert urlparse(page.url).path == "/u/login"
+        assert "Wrong email or password" in page.inner_text("[role=alert]")
+        assert [u for u in app.hits if u != "/favicon.ico"] == []  # nothing reached the app
+    finally:
+        ctx.close()
