@@ -74,6 +74,10 @@ static const gw_route routes[] = {
     {"GET", "/v2/logout", "authorize", "authorize.Logout",
      &tollgate__authorize__logout_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
+    /* RFC 7591; open registration when the tenant enables it, so rate limited per address */
+    {"POST", "/oidc/register", "authorize", "authorize.Register",
+     &tollgate__authorize__register_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
     {"POST", "/dbconnections/signup", "users", "users.Signup",
      &tollgate__users__signup_request__descriptor, &tollgate__users__signup_reply__descriptor,
      GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED},

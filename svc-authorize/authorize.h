@@ -68,8 +68,9 @@ tg_err authorize_store_ensure(store *st);
  * the script-capable schemes (javascript:, data:, vbscript:, file:). */
 bool authorize_uri_is_safe(const char *uri);
 /* The client's callback uri is allowed for: byte-exact match with one of callbacks (no
- * normalisation, no wildcards, so look-alike hosts, userinfo and encoded characters never
- * match a registered URL they are not), and authorize_uri_is_safe(). */
+ * normalisation, so look-alike hosts, userinfo and encoded characters never match a registered
+ * URL they are not), or Auth0's subdomain wildcard (a host starting with the label "*") with
+ * exactly one DNS label in place of the '*' (url.c); and authorize_uri_is_safe(). */
 bool authorize_callback_is_allowed(const config_strv *callbacks, const char *uri);
 /* Whether returnTo matches one of allowed the way Auth0 matches Allowed Logout URLs: the
  * query and fragment of returnTo are ignored, scheme and host (the authority) compare
@@ -352,8 +353,41 @@ tg_err authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *
                             const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **out,
                             bus_result **refusal);
 
+/* ---- clients: the tenant file's and the registered ones (clients.c, register.c) ----------- */
+
+#define AUTHORIZE_COLL_CLIENTS "registered_clients" /* config/config_registered.h */
+#define AUTHORIZE_REGISTER_MAX_URIS 100
+#define AUTHORIZE_REGISTER_NAME_MAX 128
+
+/* The client named client_id, for a request: the tenant file's, else one registered at
+ * /oidc/register (cached for the life of the process, or built in ctx's arena). NULL when
+ * neither knows it. The one lookup for a client_id that comes from a request. */
+const config_client *authorize_client_find(bus_ctx *ctx, const authorize_app *app,
+                                           const char *client_id);
+
+/* A registration request, checked (strings borrowed from the request, or static). */
+typedef struct authorize_registration {
+    const char *client_name;
+    const char *const *redirect_uris;
+    size_t n_redirect_uris;
+    const char *method; /* "client_secret_post", "client_secret_basic" or "none" */
+    const char *grant_types[2];
+    size_t n_grant_types;
+} authorize_registration;
+/* Whether uri may be registered: authorize_uri_is_safe(), https (http only for localhost and
+ * 127.0.0.1), an explicit host and optional numeric port, no userinfo, '%' in the authority,
+ * '*' or fragment. */
+bool authorize_redirect_uri_is_registrable(const char *uri);
+/* Checks req (RFC 7591 §2 as Auth0 takes it) into *out. NULL when fine, else the error code
+ * ("invalid_redirect_uri" or "invalid_client_metadata") with its text in desc. */
+const char *authorize_register_check(const Tollgate__Authorize__RegisterRequest *req,
+                                     authorize_registration *out, char *desc, size_t desclen);
+
 /* ---- bus handlers (methods table in methods.c) -------------------------------------------- */
 
+tg_err authorize_on_register(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_get_client(bus_ctx *ctx, const ProtobufCMessage *req,
+                               ProtobufCMessage *reply);
 tg_err authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,

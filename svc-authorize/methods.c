@@ -24,7 +24,11 @@ const bus_method authorize_methods[] = {
      &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_page},
     {"authorize.DeviceConfirmSubmit", &tollgate__device__confirm_submit_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_submit},
+    {"authorize.Register", &tollgate__authorize__register_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_register},
     /* internal: svc-token, through the authorize bus device */
+    {"authorize.GetClient", &tollgate__authorize__get_client_request__descriptor,
+     &tollgate__authorize__get_client_reply__descriptor, authorize_on_get_client},
     {"authorize.RedeemCode", &tollgate__authorize__redeem_code_request__descriptor,
      &tollgate__authorize__redeem_code_reply__descriptor, authorize_on_redeem_code},
     {"authorize.PollDeviceCode", &tollgate__device__poll_device_code_request__descriptor,
@@ -36,7 +40,7 @@ tg_err
 authorize_store_ensure(store *st)
 {
     static const char *const colls[] = {AUTHORIZE_COLL_TXN, AUTHORIZE_COLL_SESSIONS,
-                                        AUTHORIZE_COLL_CODES};
+                                        AUTHORIZE_COLL_CODES, AUTHORIZE_COLL_CLIENTS};
     tg_err err;
 
     for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)

@@ -1,10 +1,14 @@
 /*
  * URL allow-lists, URL building and cookie parsing: pure functions over untrusted text.
  *
- * Callback URLs match byte for byte (contract §21.11 without wildcards for now): no decoding,
- * no case folding, no normalisation, so "https://app.example.com.evil.test/cb",
- * "https://app.example.com@evil.test/cb" or "https://app%2eexample.com/cb" are simply other
- * strings than the registered "https://app.example.com/cb" (security.md: open redirect).
+ * Callback URLs match byte for byte (contract §21.11): no decoding, no case folding, no
+ * normalisation, so "https://app.example.com.evil.test/cb", "https://app.example.com@evil.test/cb"
+ * or "https://app%2eexample.com/cb" are simply other strings than the registered
+ * "https://app.example.com/cb" (security.md: open redirect). The one exception is Auth0's
+ * subdomain wildcard: a registered URL whose host starts with the label "*" (as in
+ * "https://" "*.example.com/cb") matches one DNS label of letters, digits and '-' in place of
+ * the '*' and the rest byte for byte, so a wildcard never spans a dot and never reaches
+ * userinfo, port, path or an encoded character.
  */
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -38,13 +42,49 @@ authorize_uri_is_safe(const char *uri)
     return true;
 }
 
+/* Whether pattern is a usable subdomain wildcard: "SCHEME://", "*." and a host of at least two
+ * labels (so "*.com" is not one), and no other '*' anywhere. The offset of the '*' in *star. */
+static bool
+wildcard_pattern(const char *pattern, size_t *star)
+{
+    const char *sep = strstr(pattern, "://"), *host, *end;
+
+    if (sep == NULL || sep == pattern || strncmp(sep + 3, "*.", 2) != 0)
+        return false;
+    host = sep + 5;
+    if (strchr(host, '*') != NULL)
+        return false;
+    end = host + strcspn(host, ":/?#");
+    /* the fixed part of the host: at least "label.label", no empty label, no userinfo */
+    if (end == host || memchr(host, '.', (size_t)(end - host)) == NULL || host[0] == '.' ||
+        end[-1] == '.' || memchr(host, '@', (size_t)(end - host)) != NULL)
+        return false;
+    *star = (size_t)(sep + 3 - pattern);
+    return true;
+}
+
+/* uri against a wildcard pattern: the same bytes before the '*', one DNS label in its place
+ * (letters, digits, '-'; no '.', '%', '@', ':' or anything else), the same bytes after it. */
+static bool
+wildcard_matches(const char *pattern, const char *uri)
+{
+    size_t star, label;
+
+    if (!wildcard_pattern(pattern, &star) || strncmp(pattern, uri, star) != 0)
+        return false;
+    label = strspn(uri + star, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+    if (label == 0 || label > 63 || uri[star] == '-' || uri[star + label - 1] == '-')
+        return false;
+    return strcmp(pattern + star + 1, uri + star + label) == 0;
+}
+
 bool
 authorize_callback_is_allowed(const config_strv *callbacks, const char *uri)
 {
     if (!authorize_uri_is_safe(uri))
         return false;
     for (size_t i = 0; i < callbacks->n; i++)
-        if (strcmp(callbacks->v[i], uri) == 0)
+        if (strcmp(callbacks->v[i], uri) == 0 || wildcard_matches(callbacks->v[i], uri))
             return true;
     return false;
 }

@@ -54,6 +54,77 @@ test_callback_hostile_lookalikes(void **state)
         assert_false(authorize_callback_is_allowed(&callbacks, hostile[i]));
 }
 
+/* Auth0's subdomain wildcard: one label in place of the '*', nothing else. */
+static void
+test_callback_wildcard(void **state)
+{
+    static char *wl[] = {"https://*.example.com/callback", "https://*.ports.test:8443/cb"};
+    static const config_strv wild = {wl, 2};
+    static const char *const good[] = {
+        "https://a.example.com/callback",
+        "https://tenant-42.example.com/callback",
+        "https://A1.example.com/callback",
+        "https://x.ports.test:8443/cb",
+    };
+    static const char *const hostile[] = {
+        "https://example.com/callback",                 /* no label at all */
+        "https://.example.com/callback",                /* empty label */
+        "https://a.b.example.com/callback",             /* never across a dot */
+        "https://evil.com/.example.com/callback",       /* host ends before the pattern's */
+        "https://evil.com?.example.com/callback",
+        "https://evil.com#.example.com/callback",
+        "https://example.com.evil.com/callback",        /* suffix look-alike */
+        "https://a.example.com.evil.com/callback",
+        "https://evil.com@a.example.com/callback",      /* userinfo */
+        "https://a.example.com@evil.com/callback",
+        "https://a:b@x.example.com/callback",
+        "https://a%2eevil.example.com/callback",        /* encoded dot */
+        "https://evil%2ecom.example.com/callback",
+        "https://a.example.com/callback/../../x",       /* path must be the pattern's */
+        "https://a.example.com/callbackx",
+        "https://a.example.com:443/callback",           /* port must be the pattern's */
+        "http://a.example.com/callback",                /* scheme must be the pattern's */
+        "https://-a.example.com/callback",              /* not a DNS label */
+        "https://a-.example.com/callback",
+        "https://a_b.example.com/callback",
+        "https://*.example.com/callback.evil",
+        "https://x.ports.test/cb",
+        "https://x.ports.test:8444/cb",
+        "https://x.y.ports.test:8443/cb",
+        "javascript://a.example.com/callback",
+    };
+    static char *bad_patterns[] = {"https://*.com/cb", "https://a.*.example.com/cb",
+                                   "https://*example.com/cb", "https://*.example.com/*",
+                                   "https://**.example.com/cb", "*://a.example.com/cb",
+                                   "https://*.@example.com/cb"};
+    static const config_strv bad = {bad_patterns, 7};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(authorize_callback_is_allowed(&wild, good[i]));
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+        if (authorize_callback_is_allowed(&wild, hostile[i]))
+            fail_msg("wildcard matched %s", hostile[i]);
+    /* patterns that are not a leftmost-label wildcard match nothing but themselves */
+    assert_false(authorize_callback_is_allowed(&bad, "https://a.com/cb"));
+    assert_false(authorize_callback_is_allowed(&bad, "https://a.b.example.com/cb"));
+    assert_false(authorize_callback_is_allowed(&bad, "https://aexample.com/cb"));
+    assert_false(authorize_callback_is_allowed(&bad, "https://a.example.com/x"));
+    assert_false(authorize_callback_is_allowed(&bad, "https://x.@example.com/cb"));
+    assert_false(authorize_callback_is_allowed(&bad, "https://a.example.com/cb"));
+    /* a 64-character label is not a DNS label */
+    {
+        static const char a64[] =
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        char uri[160];
+
+        snprintf(uri, sizeof(uri), "https://%s.example.com/callback", a64);
+        assert_false(authorize_callback_is_allowed(&wild, uri));
+        snprintf(uri, sizeof(uri), "https://%.63s.example.com/callback", a64);
+        assert_true(authorize_callback_is_allowed(&wild, uri));
+    }
+}
+
 static void
 test_uri_safe_refuses_script_schemes(void **state)
 {
@@ -165,6 +236,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_callback_exact_match),
         cmocka_unit_test(test_callback_hostile_lookalikes),
+        cmocka_unit_test(test_callback_wildcard),
         cmocka_unit_test(test_uri_safe_refuses_script_schemes),
         cmocka_unit_test(test_logout_url_matching),
         cmocka_unit_test(test_url_with_params_escapes),

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "config/config_registered.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -183,7 +184,9 @@ token_client_authenticate(bus_ctx *ctx, const token_app *app, const token_client
     const Tollgate__Web__Context *web = req->web;
     const char *client_id = req->client_id, *secret = req->client_secret, *method;
     const config_client *client;
+    const config_registered *reg;
     bool secret_ok;
+    tg_err err;
 
     memset(out, 0, sizeof(*out));
     if (web == NULL)
@@ -202,10 +205,14 @@ token_client_authenticate(bus_ctx *ctx, const token_app *app, const token_client
     }
     if (client_id[0] == '\0')
         return invalid_request(ctx, "Missing required parameter: client_id");
-    client = config_client_by_id(app->cfg, client_id);
-    /* Compare against something even for unknown clients so timing says nothing. */
-    secret_ok = tg_ct_streq(secret, client != NULL ? client->client_secret
-                                                   : "unknown-client-dummy-secret-value");
+    if ((err = token_client_find(ctx, app, client_id, &client, &reg)) == TG_EUNAVAILABLE)
+        return err;
+    /* Compare against something even for unknown clients so timing says nothing; a registered
+     * client's secret is checked against its stored hash. */
+    secret_ok = reg != NULL ? config_registered_secret_matches(reg, secret)
+                            : tg_ct_streq(secret, client != NULL
+                                                      ? client->client_secret
+                                                      : "unknown-client-dummy-secret-value");
     if (client == NULL)
         return unauthorized(ctx, "unknown client");
     switch (client->auth_method) {

@@ -73,6 +73,15 @@ typedef struct token_client_creds {
 tg_err token_client_authenticate(bus_ctx *ctx, const token_app *app,
                                  const token_client_creds *creds, token_client_auth *out);
 
+/* The client named client_id (client_lookup.c): the tenant file's, else one registered at
+ * /oidc/register, asked of svc-authorize (authorize.GetClient) and cached for the life of the
+ * process, or built in ctx's arena past the cache's bound. *registered is that registration
+ * (its secret hash) or NULL for a tenant client. TG_ENOTFOUND when unknown; TG_EUNAVAILABLE
+ * (ctx's error already set) when svc-authorize did not answer. */
+typedef struct config_registered config_registered;
+tg_err token_client_find(bus_ctx *ctx, const token_app *app, const char *client_id,
+                         const config_client **out, const config_registered **registered);
+
 /* Whether the client may use grant_type (its grant_types, or Auth0's defaults by app_type). */
 bool token_client_allows_grant(const config_client *client, const char *grant_type);
 

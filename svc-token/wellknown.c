@@ -91,6 +91,7 @@ tg_err
 token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
 {
     Tollgate__Token__OpenIdConfiguration *reply = (void *)replym;
+    const token_app *app = bus_ctx_app(ctx);
     (void)reqm;
 
     reply->issuer = bus_ctx_strdup(ctx, bus_ctx_issuer(ctx));
@@ -104,6 +105,10 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
         reply->token_endpoint == NULL || reply->jwks_uri == NULL ||
         reply->userinfo_endpoint == NULL || reply->revocation_endpoint == NULL ||
         reply->device_authorization_endpoint == NULL)
+        return TG_ENOMEM;
+    /* dynamic registration (svc-authorize's register.c), only where the tenant enables it */
+    if (app->cfg->tenant.dynamic_client_registration &&
+        (reply->registration_endpoint = endpoint(ctx, "oidc/register")) == NULL)
         return TG_ENOMEM;
     LIST(grant_types_supported, "authorization_code", "client_credentials", "password",
          "http://auth0.com/oauth/grant-type/password-realm", "refresh_token", "implicit",

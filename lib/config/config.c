@@ -94,7 +94,6 @@ static const char *const tenant_flags_unsupported[] = {
     "no_disclose_enterprise_connections",
     "disable_clickjack_protection_headers",
     "change_pwd_flow_v1",
-    "enable_dynamic_client_registration",
     "require_pushed_authorization_requests",
     "mfa_show_factor_list_on_enrollment",
     "use_scope_descriptions_for_consent",
@@ -165,7 +164,9 @@ config_tenant_load(config_ctx *c, const json_t *t, config *cfg)
     if (flags != NULL) {
         snprintf(c->entry, sizeof(c->entry), "tenant.flags");
         if ((err = config_get_bool(c, flags, "enable_public_signup_user_exists_error", false,
-                                   &out->signup_user_exists_error)) != TG_OK)
+                                   &out->signup_user_exists_error)) != TG_OK ||
+            (err = config_get_bool(c, flags, "enable_dynamic_client_registration", false,
+                                   &out->dynamic_client_registration)) != TG_OK)
             return err;
         snprintf(c->entry, sizeof(c->entry), "tenant");
     }

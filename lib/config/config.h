@@ -148,6 +148,7 @@ typedef struct config_tenant {
     char *default_directory;      /* may be NULL */
     config_strv allowed_logout_urls;
     bool signup_user_exists_error;  /* flags.enable_public_signup_user_exists_error */
+    bool dynamic_client_registration; /* flags.enable_dynamic_client_registration (§18) */
     /* attackProtection.bruteForceProtection.enabled, default true; false as well when
      * `shields` is given without "block" (Auth0 then only notifies, nothing is locked). */
     bool brute_force_enabled;

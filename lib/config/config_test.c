@@ -660,6 +660,24 @@ test_defaults(void **state)
     config_free(cfg);
 }
 
+/* tenant.flags.enable_dynamic_client_registration: off by default (contract §18), on when set,
+ * and a non-boolean stops the load naming the flag. */
+static void
+test_dynamic_registration_flag(void **state)
+{
+    config *cfg;
+
+    (void)state;
+    cfg = load_ok("tenant: {friendly_name: T}\n", MASTER);
+    assert_false(cfg->tenant.dynamic_client_registration);
+    config_free(cfg);
+    cfg = load_ok("tenant: {flags: {enable_dynamic_client_registration: true}}\n", MASTER);
+    assert_true(cfg->tenant.dynamic_client_registration);
+    config_free(cfg);
+    FAILS("tenant: {flags: {enable_dynamic_client_registration: [1]}}\n",
+          "enable_dynamic_client_registration");
+}
+
 static void
 test_invalid_files(void **state)
 {
@@ -964,6 +982,7 @@ main(void)
         cmocka_unit_test(test_derived_credentials),
         cmocka_unit_test(test_without_master_key),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_dynamic_registration_flag),
         cmocka_unit_test(test_invalid_files),
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_yaml_typing),

@@ -189,6 +189,13 @@ def main(run_dir: Path) -> None:
     }
     tenant["databases"][0]["enabled_clients"] += ["E2E Browser Web", "E2E Browser SPA"]
     tenant["databases"][0]["enabled_clients"] += ["E2E Device", "E2E Device Other"]
+    # Dynamic client registration (test_dynamic_registration.py) and a web app with Auth0's
+    # subdomain wildcard callback.
+    tenant["tenant"]["flags"] = {"enable_dynamic_client_registration": True}
+    clients.append(client("E2E Wildcard", "client_secret_post", app_type="regular_web",
+                          grant_types=["authorization_code"],
+                          callbacks=["https://*.wild.e2e.test/callback"]))
+    tenant["databases"][0]["enabled_clients"] += ["E2E Wildcard"]
     # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
     # outbox folder.
     if os.environ.get("SMTP_PORT"):
