@@ -444,6 +444,8 @@ users_import_check(const config_connection *conn, const json_t *rec, json_t **do
         err = TG_ENOMEM;
         goto out;
     }
+    if ((err = users_profile_defaults(d)) != TG_OK)
+        goto out;
     *doc = d;
     d = NULL;
 out:

@@ -262,9 +262,9 @@ build_doc(const config_connection *conn, const Tollgate__Users__SignupRequest *r
         return err;
     for (size_t i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++)
         rc |= set_str(doc, profile_fields[i].name, field_of(req, &profile_fields[i]));
-    if (rc != 0) {
+    if (rc != 0 || (err = users_profile_defaults(doc)) != TG_OK) {
         json_decref(doc);
-        return TG_ENOMEM;
+        return rc != 0 ? TG_ENOMEM : err;
     }
     *out = doc;
     return TG_OK;
@@ -342,12 +342,13 @@ refuse_duplicate(bus_ctx *ctx, const users_app *app, const config_connection *co
     return refuse(ctx, email_taken ? R_USER_EXISTS : R_USERNAME_EXISTS, NULL);
 }
 
-/* The 200 body: the user as Auth0 echoes it, only fields that are set. */
+/* The 200 body: the user as Auth0 echoes it: the email, the username, and the profile fields
+ * the request sent (not the defaults the stored profile got). */
 static tg_err
-reply_created(bus_ctx *ctx, const json_t *doc, Tollgate__Users__SignupReply *reply)
+reply_created(bus_ctx *ctx, const Tollgate__Users__SignupRequest *req, const json_t *doc,
+              Tollgate__Users__SignupReply *reply)
 {
-    static const char *const echoed[] = {"email", "username", "given_name", "family_name",
-                                         "name", "nickname", "picture", "phone_number"};
+    static const char *const keys[] = {"email", "username"};
     json_t *body = json_pack("{s:O, s:b}", "_id", json_object_get(doc, "_id"), "email_verified",
                              0);
     const json_t *meta = json_object_get(doc, "user_metadata");
@@ -356,9 +357,13 @@ reply_created(bus_ctx *ctx, const json_t *doc, Tollgate__Users__SignupReply *rep
 
     if (body == NULL)
         return TG_ENOMEM;
-    for (size_t i = 0; i < sizeof(echoed) / sizeof(echoed[0]); i++)
-        if (json_object_get(doc, echoed[i]) != NULL)
-            rc |= json_object_set(body, echoed[i], json_object_get(doc, echoed[i]));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (json_object_get(doc, keys[i]) != NULL)
+            rc |= json_object_set(body, keys[i], json_object_get(doc, keys[i]));
+    for (size_t i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++)
+        if (field_of(req, &profile_fields[i])[0] != '\0')
+            rc |= json_object_set(body, profile_fields[i].name,
+                                  json_object_get(doc, profile_fields[i].name));
     if (json_object_size(meta) > 0)
         rc |= json_object_set(body, "user_metadata", (json_t *)meta);
     if (rc == 0)
@@ -404,7 +409,7 @@ users_on_signup(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *re
     if (err != TG_OK)
         goto out;
     LOG_INFO("signup: user %s on connection %s", id, conn->name);
-    err = reply_created(ctx, doc, reply);
+    err = reply_created(ctx, req, doc, reply);
 out:
     /* A refusal already rendered as a directive is a normal reply for the bus. */
     if (err == TG_EDENIED && reply->http != NULL)

@@ -136,6 +136,9 @@ typedef struct users_new_user {
  * password_hash and the connection's password_history, blocked, logins_count 0, created_at
  * and updated_at now. The caller adds profile fields. *out a new reference (json_decref). */
 tg_err users_doc_new(const config_connection *conn, const users_new_user *u, json_t **out);
+/* Fills the profile fields a user without them gets from Auth0 (profile_defaults.c): name,
+ * nickname and picture from the email; fields already in doc are kept. */
+tg_err users_profile_defaults(json_t *doc);
 
 /* ---- the store (store_users.c) ---------------------------------------------------------- */
 

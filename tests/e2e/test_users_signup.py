@@ -189,3 +189,28 @@ def test_non_utf8(http, web_id, conn):
     r = http.post("/dbconnections/signup", content=body,
                   headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
+
+
+def test_profile_defaults_in_id_token(http, e2e, web_id, conn):
+    """A user who sent no profile gets Auth0's: name = email, nickname = the email's local part,
+    picture = the email's Gravatar with the initials avatar as fallback; the signup reply still
+    echoes only what was sent."""
+    import hashlib
+
+    import jwt as pyjwt
+
+    addr = email()
+    r = signup(http, client_id=web_id, email=addr, password=PASSWORD, connection=conn)
+    assert r.status_code == 200, r.text
+    assert "name" not in r.json() and "picture" not in r.json()
+    web = e2e["clients"]["E2E Web"]
+    t = http.post("/oauth/token", data={
+        "grant_type": "password", "client_id": web["client_id"],
+        "client_secret": web["client_secret"], "username": addr, "password": PASSWORD,
+        "scope": "openid profile email"})
+    assert t.status_code == 200, t.text
+    claims = pyjwt.decode(t.json()["id_token"], options={"verify_signature": False})
+    md5 = hashlib.md5(addr.encode()).hexdigest()
+    assert claims["name"] == addr and claims["nickname"] == addr.split("@")[0]
+    assert claims["picture"] == (f"https://s.gravatar.com/avatar/{md5}?s=480&r=pg&d="
+                                 "https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fsu.png")
