@@ -36,7 +36,7 @@ authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage
     tg_err err;
 
     if (req->client_id[0] != '\0') {
-        if ((client = config_client_by_id(app->cfg, req->client_id)) == NULL) {
+        if ((client = authorize_client_find(ctx, app, req->client_id)) == NULL) {
             snprintf(desc, sizeof(desc), "Unknown client: %.200s", req->client_id);
             return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", desc);
         }

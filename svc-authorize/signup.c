@@ -104,7 +104,7 @@ reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
              int status, const json_t *txn, const config_connection *conn, const char *email,
              const char *username, const char *error)
 {
-    const config_client *client = config_client_by_id(app->cfg, str(txn, "client_id"));
+    const config_client *client = authorize_client_find(ctx, app, str(txn, "client_id"));
     authorize_cookies cookies = {.n = 1};
     char cookie[160], policy[512];
 

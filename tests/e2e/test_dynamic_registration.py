@@ -93,6 +93,12 @@ def test_public_client_code_flow_with_pkce(target, web, user):
             "redirect_uri": "https://registered.e2e.test.evil.test/callback",
             "code_challenge": challenge, "code_challenge_method": "S256"}))
         assert r.status_code == 400 and "location" not in r.headers
+        # /v2/logout knows the registered client (it registered no logout URLs: no returnTo)
+        out = http.get("/v2/logout?" + urlencode({"client_id": client["client_id"]}))
+        assert out.status_code == 200, out.text
+        out = http.get("/v2/logout?" + urlencode({"client_id": client["client_id"],
+                                                   "returnTo": CALLBACK}))
+        assert out.status_code == 400 and "location" not in out.headers
 
 
 def test_confidential_client_exchanges_code_with_secret(target, web, user):
