@@ -267,6 +267,12 @@ void authorize_txn_target(const json_t *txn, authorize_target *t);
  * reference. */
 tg_err authorize_txn_load(bus_ctx *ctx, const authorize_app *app, const char *state,
                           json_t **out);
+/* Stores a new login transaction made of fields (borrowed; _id, csrf and expires_at are added to
+ * it) and sends the browser to /u/<page>?state=<id>, page "login" or "signup". The one place
+ * transactions are made (/authorize and /activate). */
+tg_err authorize_txn_start(bus_ctx *ctx, const authorize_app *app,
+                           Tollgate__Authorize__PageReply *reply, json_t *fields,
+                           const char *page);
 /* The error page for a missing, expired or used transaction (400). */
 tg_err authorize_reply_txn_invalid(bus_ctx *ctx, const authorize_app *app,
                                    Tollgate__Authorize__PageReply *reply);

@@ -175,46 +175,21 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
             const Tollgate__Authorize__AuthorizeRequest *req, const authorize_target *t,
             const checked *c)
 {
-    char *id = NULL, *csrf = NULL, *location = NULL;
-    json_t *doc = NULL;
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "client_id",
+        req->client_id, "redirect_uri", t->redirect_uri, "redirect_uri_sent", req->redirect_uri,
+        "response_mode", (json_int_t)t->mode, "state", req->state, "nonce", req->nonce, "scope",
+        c->scope, "audience", c->audience, "connection", req->connection, "code_challenge",
+        req->code_challenge, "code_challenge_method", req->code_challenge_method, "login_hint",
+        req->login_hint, "response_type", (json_int_t)c->response_type);
     tg_err err;
 
-    if ((err = tg_random_token(AUTHORIZE_TXN_BYTES, &id)) != TG_OK ||
-        (err = tg_random_token(AUTHORIZE_SECRET_BYTES, &csrf)) != TG_OK)
-        goto out;
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-                    "s:I}",
-                    "_id", id, "client_id", req->client_id, "redirect_uri", t->redirect_uri,
-                    "redirect_uri_sent", req->redirect_uri, "response_mode", (json_int_t)t->mode,
-                    "state", req->state, "nonce", req->nonce, "scope", c->scope, "audience",
-                    c->audience, "connection", req->connection, "code_challenge",
-                    req->code_challenge, "code_challenge_method", req->code_challenge_method,
-                    "login_hint", req->login_hint, "csrf", csrf, "expires_at",
-                    (json_int_t)tg_now_s() + AUTHORIZE_TXN_SECONDS);
-    if (doc != NULL && json_object_set_new(doc, "response_type",
-                                           json_integer((json_int_t)c->response_type)) != 0) {
-        json_decref(doc);
-        doc = NULL;
-    }
-    if (doc == NULL) {
-        err = TG_ENOMEM;
-        goto out;
-    }
-    if ((err = store_insert(app->st, AUTHORIZE_COLL_TXN, doc)) != TG_OK)
-        goto out;
+    if (doc == NULL)
+        return TG_ENOMEM;
     /* screen_hint=signup opens the signup page of the same transaction (it links back) */
-    if (asprintf(&location, "/u/%s?state=%s",
-                 strcmp(req->screen_hint, "signup") == 0 ? "signup" : "login", id) < 0) {
-        location = NULL;
-        err = TG_ENOMEM;
-        goto out;
-    }
-    err = authorize_reply_redirect(ctx, reply, location, NULL);
-out:
+    err = authorize_txn_start(ctx, app, reply, doc,
+                              strcmp(req->screen_hint, "signup") == 0 ? "signup" : "login");
     json_decref(doc);
-    free(id);
-    tg_free_secret_str(csrf);
-    free(location);
     return err;
 }
 

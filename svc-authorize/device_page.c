@@ -207,35 +207,16 @@ static tg_err
 start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
             const json_t *act, const json_t *device)
 {
-    char *id = NULL, *csrf = NULL, *location = NULL;
-    json_t *doc = NULL;
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "device",
+                            "activation", str(act, "_id"), "client_id", str(device, "client_id"),
+                            "scope", str(device, "scope"), "audience", str(device, "audience"),
+                            "connection", "", "login_hint", "");
     tg_err err;
 
-    if ((err = tg_random_token(AUTHORIZE_TXN_BYTES, &id)) != TG_OK ||
-        (err = tg_random_token(AUTHORIZE_SECRET_BYTES, &csrf)) != TG_OK)
-        goto out;
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "_id", id, "kind",
-                    "device", "activation", str(act, "_id"), "client_id",
-                    str(device, "client_id"), "scope", str(device, "scope"), "audience",
-                    str(device, "audience"), "connection", "", "login_hint", "", "csrf", csrf,
-                    "expires_at", (json_int_t)(tg_now_s() + AUTHORIZE_TXN_SECONDS));
-    if (doc == NULL) {
-        err = TG_ENOMEM;
-        goto out;
-    }
-    if ((err = store_insert(app->st, AUTHORIZE_COLL_TXN, doc)) != TG_OK)
-        goto out;
-    if (asprintf(&location, "/u/login?state=%s", id) < 0) {
-        location = NULL;
-        err = TG_ENOMEM;
-        goto out;
-    }
-    err = authorize_reply_redirect(ctx, reply, location, NULL);
-out:
+    if (doc == NULL)
+        return TG_ENOMEM;
+    err = authorize_txn_start(ctx, app, reply, doc, "login");
     json_decref(doc);
-    free(id);
-    tg_free_secret_str(csrf);
-    free(location);
     return err;
 }
 

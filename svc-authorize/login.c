@@ -77,6 +77,38 @@ authorize_reply_txn_invalid(bus_ctx *ctx, const authorize_app *app,
     return authorize_reply_error_page(ctx, app, reply, 400, "invalid_request", MSG_TXN_INVALID);
 }
 
+tg_err
+authorize_txn_start(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
+                    json_t *fields, const char *page)
+{
+    char *id = NULL, *csrf = NULL, *location = NULL;
+    tg_err err;
+
+    if ((err = tg_random_token(AUTHORIZE_TXN_BYTES, &id)) != TG_OK ||
+        (err = tg_random_token(AUTHORIZE_SECRET_BYTES, &csrf)) != TG_OK)
+        goto out;
+    if (json_object_set_new(fields, "_id", json_string(id)) != 0 ||
+        json_object_set_new(fields, "csrf", json_string(csrf)) != 0 ||
+        json_object_set_new(fields, "expires_at",
+                            json_integer((json_int_t)tg_now_s() + AUTHORIZE_TXN_SECONDS)) != 0) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    if ((err = store_insert(app->st, AUTHORIZE_COLL_TXN, fields)) != TG_OK)
+        goto out;
+    if (asprintf(&location, "/u/%s?state=%s", page, id) < 0) {
+        location = NULL;
+        err = TG_ENOMEM;
+        goto out;
+    }
+    err = authorize_reply_redirect(ctx, reply, location, NULL);
+out:
+    free(id);
+    tg_free_secret_str(csrf);
+    free(location);
+    return err;
+}
+
 /* The login page (again), with error (may be NULL) and the CSRF cookie. */
 static tg_err
 reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
