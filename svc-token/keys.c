@@ -173,6 +173,7 @@ token_store_ensure(store *st)
     if ((err = store_collection_ensure(st, TOKEN_COLL_USERINFO, NULL)) != TG_OK ||
         (err = store_collection_ensure(st, TOKEN_COLL_REFRESH, NULL)) != TG_OK ||
         (err = store_collection_ensure(st, TOKEN_COLL_FAMILIES, NULL)) != TG_OK ||
+        (err = store_collection_ensure(st, TOKEN_COLL_REFRESH_LEDGERS, NULL)) != TG_OK ||
         (err = store_collection_ensure(st, TOKEN_COLL_CODE_GRANTS, NULL)) != TG_OK)
         return err;
     return store_collection_ensure(st, TOKEN_COLL_JTI, NULL);

@@ -2,9 +2,8 @@
  * Refresh tokens and their families in svc-token's store (contract.md §4.4, §21.1). Only the
  * SHA-256 of a token is stored. A family is the unit of revocation: reuse detection, the
  * /oauth/revoke endpoint and a user's tokens_valid_after all revoke whole families.
- *
- * Not modelled: Auth0's limit of 200 live refresh tokens per user and application (evicting
- * the oldest needs a count/sort query lib/store does not offer); tokens simply expire.
+ * Auth0's limit of 200 live refresh tokens per user and application is kept by
+ * refresh_cap.c: every new family is admitted there, every revoked one forgotten.
  */
 #include <openssl/evp.h>
 #include <string.h>
@@ -42,6 +41,7 @@ token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config_client
                          const char *user_id, char **family_id)
 {
     const config_refresh_token *rc = &client->refresh_token;
+    int64_t expires = rc->infinite_token_lifetime ? 0 : tg_now_s() + rc->token_lifetime;
     char *id = NULL;
     json_t *doc = NULL;
     tg_err err;
@@ -56,10 +56,12 @@ token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config_client
         goto out;
     }
     /* The family record outlives every token of it, then goes with the purge. */
-    if (!rc->infinite_token_lifetime)
-        json_object_set_new(doc, "expires_at",
-                            json_integer((json_int_t)(tg_now_s() + rc->token_lifetime)));
+    if (expires != 0)
+        json_object_set_new(doc, "expires_at", json_integer((json_int_t)expires));
     if ((err = store_insert(app->st, TOKEN_COLL_FAMILIES, doc)) != TG_OK)
+        goto out;
+    if ((err = token_refresh_cap_admit(app, client->client_id, user_id, id, expires,
+                                       TOKEN_REFRESH_CAP)) != TG_OK)
         goto out;
     if ((*family_id = bus_ctx_strdup(ctx, id)) == NULL)
         err = TG_ENOMEM;
@@ -123,7 +125,7 @@ out:
 }
 
 tg_err
-token_refresh_family_revoke(const token_app *app, const char *family_id)
+token_refresh_family_mark_revoked(const token_app *app, const char *family_id)
 {
     json_t *set = json_pack("{s:b}", "revoked", 1);
     tg_err err;
@@ -135,6 +137,25 @@ token_refresh_family_revoke(const token_app *app, const char *family_id)
     if (err == TG_OK)
         LOG_INFO("refresh-token family %.8s... revoked", family_id);
     return err;
+}
+
+tg_err
+token_refresh_family_revoke(const token_app *app, const char *family_id)
+{
+    json_t *fam = NULL;
+    tg_err err;
+
+    if ((err = token_refresh_family_mark_revoked(app, family_id)) != TG_OK)
+        return err;
+    /* out of the per-user count; a failure only over-counts until the family expires */
+    if (store_get(app->st, TOKEN_COLL_FAMILIES, family_id, &fam) == TG_OK) {
+        const char *client_id = json_string_value(json_object_get(fam, "client_id"));
+        const char *user_id = json_string_value(json_object_get(fam, "user_id"));
+        if (client_id != NULL && user_id != NULL)
+            (void)token_refresh_cap_forget(app, client_id, user_id, family_id);
+        json_decref(fam);
+    }
+    return TG_OK;
 }
 
 bool

@@ -49,6 +49,7 @@ const jose_key *token_keys_get(const token_keys *keys, jose_alg alg);
 #define TOKEN_COLL_USERINFO "userinfo_tokens"
 #define TOKEN_COLL_REFRESH "refresh_tokens"
 #define TOKEN_COLL_FAMILIES "refresh_families"
+#define TOKEN_COLL_REFRESH_LEDGERS "refresh_ledgers" /* refresh_cap.c */
 #define TOKEN_COLL_CODE_GRANTS "code_grants"
 tg_err token_store_ensure(store *st);
 
@@ -167,6 +168,16 @@ tg_err token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_clie
 tg_err token_hash_id(const char *token, char id[65]);
 /* Marks family revoked. TG_ENOTFOUND when it does not exist (any more). */
 tg_err token_refresh_family_revoke(const token_app *app, const char *family_id);
+/* Auth0's limit (refresh_cap.c): at most TOKEN_REFRESH_CAP live refresh-token families per
+ * user and client. Admitting a new family revokes the oldest beyond cap; forgetting drops a
+ * revoked family from the count. */
+#define TOKEN_REFRESH_CAP 200
+/* Marks the family revoked without touching the count (the cap's own eviction). */
+tg_err token_refresh_family_mark_revoked(const token_app *app, const char *family_id);
+tg_err token_refresh_cap_admit(const token_app *app, const char *client_id, const char *user_id,
+                               const char *family_id, int64_t family_expires_at, size_t cap);
+tg_err token_refresh_cap_forget(const token_app *app, const char *client_id, const char *user_id,
+                                const char *family_id);
 /* Whether family exists and is not revoked. */
 bool token_refresh_family_is_live(const token_app *app, const char *family_id);
 

@@ -1,10 +1,10 @@
 /* hash_argon2.c: compatibility with libargon2's own encoding both ways, memory reuse, and
  * hostile encoded strings. */
 #include <argon2.h>
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +23,9 @@ test_compatible_with_libargon2(void **state)
     char theirs[256], *ours = NULL;
 
     (void)state;
-    assert_int_equal(argon2id_hash_encoded(2, M, 1, "pw-1", 4, salt, sizeof(salt), 32, theirs,
-                                           sizeof(theirs)),
-                     ARGON2_OK);
+    assert_int_equal(
+        argon2id_hash_encoded(2, M, 1, "pw-1", 4, salt, sizeof(salt), 32, theirs, sizeof(theirs)),
+        ARGON2_OK);
     assert_int_equal(users_argon2id_hash(M, 2, 1, salt, sizeof(salt), "pw-1", 4, &mem, &ours),
                      TG_OK);
     assert_string_equal(ours, theirs);
@@ -35,8 +35,7 @@ test_compatible_with_libargon2(void **state)
     assert_int_equal(users_argon2_verify(theirs, 1024, 4, 4, "pw-", 3, &mem), TG_EDENIED);
     free(ours);
     /* argon2i (imported from Auth0) and the pre-1.3 version without v= */
-    assert_int_equal(argon2i_hash_encoded(3, M, 2, "pw-i", 4, salt, 8, 24, theirs,
-                                          sizeof(theirs)),
+    assert_int_equal(argon2i_hash_encoded(3, M, 2, "pw-i", 4, salt, 8, 24, theirs, sizeof(theirs)),
                      ARGON2_OK);
     assert_int_equal(users_argon2_verify(theirs, 1024, 4, 4, "pw-i", 4, &mem), TG_OK);
     assert_int_equal(users_argon2_verify(theirs, 1024, 4, 4, "pw-j", 4, &mem), TG_EDENIED);
@@ -58,9 +57,9 @@ test_memory_reused(void **state)
     assert_int_equal(mem.size, M * 1024);
     assert_int_equal(users_argon2_verify(h, 1024, 4, 4, "a", 1, &mem), TG_OK);
     assert_ptr_equal(mem.base, base);
-    assert_int_equal(argon2id_hash_encoded(1, 4 * M, 1, "b", 1, salt, sizeof(salt), 32, big,
-                                           sizeof(big)),
-                     ARGON2_OK);
+    assert_int_equal(
+        argon2id_hash_encoded(1, 4 * M, 1, "b", 1, salt, sizeof(salt), 32, big, sizeof(big)),
+        ARGON2_OK);
     assert_int_equal(users_argon2_verify(big, 1024, 4, 4, "b", 1, &mem), TG_OK);
     assert_ptr_equal(mem.base, base);
     assert_int_equal(mem.size, M * 1024);
@@ -78,19 +77,29 @@ test_hostile(void **state)
     static const char *bad[] = {
         "",
         "$argon2id$",
-        "$argon2d$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=99$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=99999999,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=64,t=99,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=64,t=2,p=99$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=64,t=2,p=0$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$m=64,t=2,p=1$MDEy$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* salt < 8 */
-        "$argon2id$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AA",                        /* out < 4 */
-        "$argon2id$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAA$AAAA",                 /* extra $ */
-        "$argon2id$v=19$m=64,t=2,p=1$MDEy*zQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2d$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=99$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=99999999,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=64,t=99,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=64,t=2,p=99$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=64,t=2,p=0$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=64,t=2,p=1$MDEy$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* salt < 8
+                                                                                         */
+        "$argon2id$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AA",        /* out < 4 */
+        "$argon2id$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAA$AAAA", /* extra $ */
+        "$argon2id$v=19$m=64,t=2,p=1$MDEy*zQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$argon2id$v=19$m=64,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg",
-        "$argon2id$v=19$m=-1,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$argon2id$v=19$t=2,m=64,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$m=-1,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$argon2id$v=19$t=2,m=64,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$argon2id$v=19$m=64,t=2,p=1$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     };
     users_argon2_mem mem = {.keep = M * 1024};

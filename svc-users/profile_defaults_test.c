@@ -1,8 +1,8 @@
 /* profile_defaults.c: Auth0's name, nickname and picture for a user who sent none. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 
 #include <string.h>
 
@@ -28,8 +28,8 @@ test_defaults_from_email(void **state)
 static void
 test_given_fields_kept(void **state)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "email", "a@b.c", "name", "Ann",
-                            "nickname", "annie", "picture", "https://example.org/a.png");
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "email", "a@b.c", "name", "Ann", "nickname",
+                            "annie", "picture", "https://example.org/a.png");
 
     (void)state;
     assert_int_equal(users_profile_defaults(doc), TG_OK);
