@@ -1,10 +1,11 @@
 /* refresh_cap.c over a real SQLite store: the 201st family of one user on one client revokes
  * the oldest; other users and clients are counted apart; expired entries leave the count; a
  * revoked family leaves it too; the ledger survives a reopened store. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,11 @@
 /* hash_argon2.c: compatibility with libargon2's own encoding both ways, memory reuse, and
  * hostile encoded strings. */
 #include <argon2.h>
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,9 @@
 /* profile_defaults.c: Auth0's name, nickname and picture for a user who sent none. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
 
 #include <string.h>
 
