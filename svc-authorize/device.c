@@ -8,7 +8,8 @@
  * The store keeps only the SHA-256 of the device code (as _id) and of the normalised user code
  * (unique index); the user code compares case-insensitively with dashes and spaces optional.
  *
- * Only native applications with the grant in their grant_types may start the flow (Auth0:
+ * Only native applications (of the tenant file, or registered at /oidc/register) with the
+ * grant in their grant_types may start the flow (Auth0:
  * "Grant type 'urn:ietf:params:oauth:grant-type:device_code' not allowed for the client.").
  *
  * Polling (RFC 8628 §3.5 as Auth0 answers it): pending 403 authorization_pending; two polls
@@ -263,7 +264,7 @@ check_device_request(bus_ctx *ctx, const authorize_app *app,
     if (req->client_id[0] == '\0')
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
                             "Missing required parameter: client_id");
-    if ((client = config_client_by_id(app->cfg, req->client_id)) == NULL) {
+    if ((client = authorize_client_find(ctx, app, req->client_id)) == NULL) {
         LOG_INFO("device code refused: unknown client");
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "access_denied",
                             "Unauthorized");

@@ -263,7 +263,7 @@ authorize_on_device_confirm_page(bus_ctx *ctx, const ProtobufCMessage *reqm,
     }
     if (err != TG_OK)
         goto out;
-    client = config_client_by_id(app->cfg, str(device, "client_id"));
+    client = authorize_client_find(ctx, app, str(device, "client_id"));
     snprintf(cookie, sizeof(cookie), AUTHORIZE_CSRF_COOKIE "=%s" CSRF_COOKIE_ATTRS,
              str(act, "csrf"));
     cookies.v[0] = cookie;
