@@ -370,6 +370,9 @@ tg_err authorize_users_call(bus_ctx *ctx, const authorize_app *app, const char *
  * neither knows it. The one lookup for a client_id that comes from a request. */
 const config_client *authorize_client_find(bus_ctx *ctx, const authorize_app *app,
                                            const char *client_id);
+/* Whether client (from authorize_client_find) was registered at /oidc/register rather than
+ * given in the tenant file. Auth0 requires PKCE of every such (third-party "tpc_") client. */
+bool authorize_client_is_registered(const authorize_app *app, const config_client *client);
 
 /* A registration request, checked (strings borrowed from the request, or static). */
 typedef struct authorize_registration {

@@ -139,7 +139,8 @@ check_request(const authorize_app *app, const config_client *client,
             snprintf(desc, desclen, "Invalid code_challenge");
             return "invalid_request";
         }
-    } else if (client->auth_method == CONFIG_AUTH_NONE &&
+    } else if ((client->auth_method == CONFIG_AUTH_NONE ||
+                authorize_client_is_registered(app, client)) &&
                (c->response_type & AUTHORIZE_RT_CODE) != 0) { /* no code, no PKCE */
         snprintf(desc, desclen, "Missing required parameter: code_challenge");
         return "invalid_request";

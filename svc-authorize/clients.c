@@ -40,6 +40,12 @@ authorize_client_find(bus_ctx *ctx, const authorize_app *app, const char *client
     return r != NULL ? &r->client : NULL;
 }
 
+bool
+authorize_client_is_registered(const authorize_app *app, const config_client *client)
+{
+    return config_client_by_id(app->cfg, client->client_id) != client;
+}
+
 tg_err
 authorize_on_get_client(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
 {

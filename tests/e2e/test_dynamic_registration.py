@@ -115,13 +115,18 @@ def test_confidential_client_exchanges_code_with_secret(target, web, user):
 
     with browser(target) as http:
         sign_in(http, target, web, user)
-        cb = callback_params(authorize(http, client, state="c1"), client)
+        # Auth0 requires PKCE of every registered ("tpc_") client, confidential ones too
+        cb = callback_params(authorize(http, client, state="c0"), client)
+        assert cb["error"] == "invalid_request" and cb["state"] == "c0", cb
+        verifier, challenge = pkce()
+        cb = callback_params(authorize(http, client, state="c1", code_challenge=challenge,
+                                       code_challenge_method="S256"), client)
         assert "code" in cb, cb
         wrong = exchange(http, {**client, "client_secret": body["client_secret"][:-1] + "x"},
-                         cb["code"])
+                         cb["code"], verifier)
         assert wrong.status_code == 401
         assert wrong.json() == {"error": "access_denied", "error_description": "Unauthorized"}
-        tokens = exchange(http, client, cb["code"])
+        tokens = exchange(http, client, cb["code"], verifier)
         assert tokens.status_code == 200, tokens.text
         assert tokens.json()["access_token"]
         # client_credentials was filtered out at registration
