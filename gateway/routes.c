@@ -55,10 +55,12 @@ static const gw_route routes[] = {
     {"POST", "/u/signup", "authorize", "authorize.SignupSubmit",
      &tollgate__authorize__signup_submit_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
-    /* RFC 8628: the device asks here (no browser, so no CORS); the user activates below */
+    /* RFC 8628: the device asks here (no browser, so no CORS; the per-IP limit of the password
+     * endpoints, so codes are not minted in bulk); the user activates below */
     {"POST", "/oauth/device/code", "authorize", "authorize.DeviceCode",
      &tollgate__device__device_code_request__descriptor,
-     &tollgate__device__device_code_reply__descriptor, GW_ROUTE_NO_STORE},
+     &tollgate__device__device_code_reply__descriptor,
+     GW_ROUTE_NO_STORE | GW_ROUTE_RATE_PASSWORD},
     {"GET", "/activate", "authorize", "authorize.ActivatePage",
      &tollgate__device__activate_page_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, GW_ROUTE_NO_STORE},
