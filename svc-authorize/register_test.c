@@ -268,6 +268,46 @@ test_cache(void **state)
     json_decref(doc);
 }
 
+/* Past CONFIG_REGISTERED_CACHE_MAX entries, clients are built in the caller's memory and the
+ * cache does not grow; cached entries stay where they were. Runs last: it fills the cache. */
+static void
+test_cache_bound(void **state)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:[s], s:s, s:[s], s:s}", "_id", "tpc_x", "client_name",
+                            "C", "redirect_uris", ONE_URI, "token_endpoint_auth_method", "none",
+                            "grant_types", "authorization_code", "app_type", "spa");
+    const config_registered *first = NULL, *r;
+    char id[32];
+    size_t used;
+    arena a;
+
+    (void)state;
+    arena_init(&a, 0);
+    for (size_t i = 0; i < CONFIG_REGISTERED_CACHE_MAX; i++) {
+        snprintf(id, sizeof(id), "tpc_bound_%zu", i);
+        json_object_set_new(doc, "_id", json_string(id));
+        r = config_registered_adopt(doc, arena_fn, &a);
+        assert_non_null(r);
+        if (i == 0)
+            first = r;
+    }
+    /* test_cache left one entry, so the last of these no longer fitted */
+    snprintf(id, sizeof(id), "tpc_bound_%d", CONFIG_REGISTERED_CACHE_MAX - 2);
+    assert_non_null(config_registered_cache_get(id));
+    snprintf(id, sizeof(id), "tpc_bound_%d", CONFIG_REGISTERED_CACHE_MAX - 1);
+    assert_null(config_registered_cache_get(id));
+    json_object_set_new(doc, "_id", json_string("tpc_past_the_bound"));
+    used = a.used;
+    r = config_registered_adopt(doc, arena_fn, &a);
+    assert_non_null(r);
+    assert_string_equal(r->client.client_id, "tpc_past_the_bound");
+    assert_true(a.used > used); /* built in the caller's memory */
+    assert_null(config_registered_cache_get("tpc_past_the_bound"));
+    assert_ptr_equal(config_registered_cache_get("tpc_bound_0"), first);
+    json_decref(doc);
+    arena_fini(&a);
+}
+
 int
 main(void)
 {
@@ -278,6 +318,7 @@ main(void)
         cmocka_unit_test(test_too_many_and_too_long),
         cmocka_unit_test(test_stored_document),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache_bound),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
