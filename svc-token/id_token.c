@@ -67,21 +67,21 @@ add_session_claims(json_t *claims, const token_issue_req *ir, const char *access
 }
 
 tg_err
-token_sign_for_client(const token_app *app, const config_client *client, const json_t *claims,
-                      char **out)
+token_sign_for_client(const token_app *app, const config_client *client, const char *typ,
+                      const json_t *claims, char **out)
 {
     jose_alg alg = jose_alg_from_name(client->jwt_alg != NULL ? client->jwt_alg : "RS256");
     const jose_key *key = NULL;
 
     *out = NULL;
     if (alg == JOSE_ALG_HS256)
-        return jose_sign(alg, NULL, client->client_secret, strlen(client->client_secret), claims,
-                         out);
+        return jose_sign_typ(alg, NULL, client->client_secret, strlen(client->client_secret), typ,
+                             claims, out);
     if ((key = token_keys_get(&app->keys, alg)) == NULL) {
         LOG_ERROR("no %s key for the tokens of client %s", client->jwt_alg, client->client_id);
         return TG_ECONFIG;
     }
-    return jose_sign(alg, key, NULL, 0, claims, out);
+    return jose_sign_typ(alg, key, NULL, 0, typ, claims, out);
 }
 
 tg_err
@@ -104,7 +104,7 @@ token_id_token_sign(const token_app *app, const token_issue_req *ir, const char 
     if (err == TG_OK)
         err = add_session_claims(claims, ir, access_token);
     if (err == TG_OK)
-        err = token_sign_for_client(app, client, claims, out);
+        err = token_sign_for_client(app, client, "JWT", claims, out);
     json_decref(claims);
     return err;
 }

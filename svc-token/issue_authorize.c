@@ -11,9 +11,9 @@
  * scope), and an ID token carrying nonce, auth_time, sid, at_hash (with an access token) and
  * c_hash (with a code), signed with the client's alg.
  *
- * token.LogoutToken: the back-channel logout token of one client for an ended session. Its
- * header says typ "JWT", not the "logout+jwt" Back-Channel Logout 1.0 §2.4 recommends (and
- * security.md 58 asks for): jose_sign() has no way to set typ yet (lib/jose).
+ * token.LogoutToken: the back-channel logout token of one client for an ended session, typed
+ * "logout+jwt" (Back-Channel Logout 1.0 §2.4, security.md 58) so it can never pass for an ID
+ * token.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +150,7 @@ token_on_logout_token(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessa
         err = TG_ENOMEM;
         goto out;
     }
-    if ((err = token_sign_for_client(app, client, claims, &token)) != TG_OK)
+    if ((err = token_sign_for_client(app, client, "logout+jwt", claims, &token)) != TG_OK)
         goto out;
     if ((reply->logout_token = bus_ctx_strdup(ctx, token)) == NULL)
         err = TG_ENOMEM;

@@ -229,8 +229,9 @@ tg_err token_id_token_sign(const token_app *app, const token_issue_req *ir, cons
  * §3.1.3.6, §3.3.2.11) for every alg we sign ID tokens with. *out heap, caller frees. */
 tg_err token_half_hash(const char *value, char **out);
 /* Signs claims as a token for client: its jwt_configuration.alg, RS256/PS256 with the tenant
- * key, HS256 keyed with the client secret. *out heap, caller frees. */
-tg_err token_sign_for_client(const token_app *app, const config_client *client,
+ * key, HS256 keyed with the client secret; header typ is typ ("JWT" for ID tokens).
+ * *out heap, caller frees. */
+tg_err token_sign_for_client(const token_app *app, const config_client *client, const char *typ,
                              const json_t *claims, char **out);
 
 /* ---- opaque /userinfo tokens (userinfo_token.c) ----

@@ -55,6 +55,10 @@ json_t *jose_key_to_jwk(const jose_key *key);
  * and the secret bytes. *out is a heap string the caller frees. */
 tg_err jose_sign(jose_alg alg, const jose_key *key, const void *hmac_secret, size_t secret_len,
                  const json_t *claims, char **out);
+/* The same with another typ (e.g. "logout+jwt", OIDC Back-Channel Logout 1.0 §2.4): 1 to 64
+ * media-type characters (letters, digits, + - . / _), else TG_EINVAL. */
+tg_err jose_sign_typ(jose_alg alg, const jose_key *key, const void *hmac_secret,
+                     size_t secret_len, const char *typ, const json_t *claims, char **out);
 
 /* A parsed compact JWS; header and payload are jansson objects owned by the struct. */
 typedef struct jose_jws {

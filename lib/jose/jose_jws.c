@@ -156,6 +156,24 @@ tg_err
 jose_sign(jose_alg alg, const jose_key *key, const void *hmac_secret, size_t secret_len,
           const json_t *claims, char **out)
 {
+    return jose_sign_typ(alg, key, hmac_secret, secret_len, "JWT", claims, out);
+}
+
+static bool
+typ_is_valid(const char *typ)
+{
+    size_t n = typ != NULL ? strlen(typ) : 0;
+
+    if (n == 0 || n > 64)
+        return false;
+    /* a media type's characters (RFC 6838 restricted names) */
+    return strspn(typ, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-./_") == n;
+}
+
+tg_err
+jose_sign_typ(jose_alg alg, const jose_key *key, const void *hmac_secret, size_t secret_len,
+              const char *typ, const json_t *claims, char **out)
+{
     json_t *header = NULL;
     char *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL, *jws = NULL;
     unsigned char *sig = NULL, mac[HS256_LEN];
@@ -163,17 +181,17 @@ jose_sign(jose_alg alg, const jose_key *key, const void *hmac_secret, size_t sec
     tg_err err = TG_EINVAL;
 
     *out = NULL;
-    if (!json_is_object(claims))
+    if (!json_is_object(claims) || !typ_is_valid(typ))
         return TG_EINVAL;
     if (alg == JOSE_ALG_HS256) {
         if (key != NULL || hmac_secret == NULL || secret_len == 0)
             return TG_EINVAL;
-        header = json_pack("{s:s, s:s}", "alg", "HS256", "typ", "JWT");
+        header = json_pack("{s:s, s:s}", "alg", "HS256", "typ", typ);
     } else {
         if (key == NULL || key->alg != alg || !key->has_private)
             return TG_EINVAL;
         header =
-            json_pack("{s:s, s:s, s:s}", "alg", jose_alg_name(alg), "typ", "JWT", "kid", key->kid);
+            json_pack("{s:s, s:s, s:s}", "alg", jose_alg_name(alg), "typ", typ, "kid", key->kid);
     }
     err = TG_ENOMEM;
     if (header == NULL)

@@ -180,6 +180,40 @@ test_roundtrip_every_alg(void **state)
     check_roundtrip(JOSE_ALG_HS256, NULL);
 }
 
+/* Another typ lands in the header as given; a typ that could break or bloat the header is
+ * refused. */
+static void
+test_sign_typ(void **state)
+{
+    static const char *const bad[] = {
+        "",      "a b",  "x\"y",
+        "tab\t", "\x7f", "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    json_t *claims = sample_claims();
+    jose_jws *parsed = NULL;
+    char *jws = NULL;
+
+    (void)state;
+    assert_int_equal(
+        jose_sign_typ(JOSE_ALG_RS256, keys[JOSE_ALG_RS256], NULL, 0, "logout+jwt", claims, &jws),
+        TG_OK);
+    assert_int_equal(jose_jws_parse(jws, &parsed), TG_OK);
+    assert_string_equal(json_string_value(json_object_get(parsed->header, "typ")), "logout+jwt");
+    assert_int_equal(jose_jws_verify(parsed, keys[JOSE_ALG_RS256], NULL, 0), TG_OK);
+    jose_jws_free(parsed);
+    free(jws);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        jws = NULL;
+        assert_int_equal(
+            jose_sign_typ(JOSE_ALG_RS256, keys[JOSE_ALG_RS256], NULL, 0, bad[i], claims, &jws),
+            TG_EINVAL);
+        assert_null(jws);
+    }
+    assert_int_equal(
+        jose_sign_typ(JOSE_ALG_RS256, keys[JOSE_ALG_RS256], NULL, 0, NULL, claims, &jws),
+        TG_EINVAL);
+    json_decref(claims);
+}
+
 /* Signatures verify with the public half alone (certificate PEM and SPKI PEM). */
 static void
 test_verify_with_public_key(void **state)
@@ -717,6 +751,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alg_names),
         cmocka_unit_test(test_roundtrip_every_alg),
+        cmocka_unit_test(test_sign_typ),
         cmocka_unit_test(test_verify_with_public_key),
         cmocka_unit_test(test_tampered_payload_and_signature),
         cmocka_unit_test(test_alg_confusion),

@@ -3,6 +3,8 @@ relying parties whose tenant entries register back-channel logout URLs (oidc_log
 older oidc_backchannel_logout). After GET /v2/logout each client that took part in the session
 receives `logout_token=...` by POST; the token is verified (signature, iss, aud, iat/exp, jti,
 sub, sid, events, no nonce), and clients outside the session receive nothing."""
+import base64
+import json
 import queue
 import secrets
 import threading
@@ -103,6 +105,8 @@ def sign_in(http, target, client, user=None, nonce="bc"):
 
 
 def check_logout_token(target, token, key, client, id_claims):
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["typ"] == "logout+jwt", header  # never mistakable for an ID token
     claims = authlib_jwt.decode(token, key)
     claims.validate(leeway=60)
     assert claims["iss"] == target.issuer and claims["aud"] == client["client_id"]
