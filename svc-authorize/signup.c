@@ -124,7 +124,8 @@ reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
         .error = error,
         .ask_username = conn->requires_username,
     };
-    return authorize_reply_html(ctx, reply, status, authorize_signup_html(&v), NULL, &cookies);
+    return authorize_reply_html(ctx, reply, status, authorize_signup_html(&v),
+                                authorize_form_csp(ctx, str(txn, "redirect_uri")), &cookies);
 }
 
 tg_err
