@@ -37,8 +37,14 @@ token_client_find(bus_ctx *ctx, const token_app *app, const char *client_id,
         err = token_authorize_call(ctx, app, "authorize.GetClient", &greq.base,
                                    &tollgate__authorize__get_client_reply__descriptor, false,
                                    (ProtobufCMessage **)&greply);
-        if (err == TG_EDENIED)
-            return TG_ENOTFOUND;
+        if (err == TG_EDENIED) {
+            /* GetClient answers found=false for unknown ids; a refusal is svc-authorize failing
+             * (its store), which must not read as a wrong secret */
+            LOG_WARN("svc-authorize refused authorize.GetClient");
+            bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAVAILABLE, "temporarily_unavailable",
+                         "The service is temporarily unavailable. Please try again later.");
+            return TG_EUNAVAILABLE;
+        }
         if (err != TG_OK)
             return err; /* TG_EUNAVAILABLE: ctx already holds the 503 */
         doc = greply->found ? json_loads(greply->document, 0, NULL) : NULL;

@@ -78,7 +78,7 @@ tg_err token_client_authenticate(bus_ctx *ctx, const token_app *app,
  * /oidc/register, asked of svc-authorize (authorize.GetClient) and cached for the life of the
  * process, or built in ctx's arena past the cache's bound. *registered is that registration
  * (its secret hash) or NULL for a tenant client. TG_ENOTFOUND when unknown; TG_EUNAVAILABLE
- * (ctx's error already set) when svc-authorize did not answer. */
+ * (ctx's error already set) when svc-authorize did not answer or failed. */
 typedef struct config_registered config_registered;
 tg_err token_client_find(bus_ctx *ctx, const token_app *app, const char *client_id,
                          const config_client **out, const config_registered **registered);
