@@ -14,45 +14,19 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_testing.h"
 
-#define MASTER "test-master-key-0123456789"
 #define HEAD "clients:\n  - name: App\n    app_type: regular_web\n"
-
-static config *
-load_ok(const char *text)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-
-    if (rc != TG_OK)
-        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
-    return cfg;
-}
-
-static void
-load_fails(const char *text, const char *want1, const char *want2)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-
-    if (config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err)) ==
-        TG_OK)
-        fail_msg("loaded, but should have failed: %s", text);
-    assert_null(cfg);
-    if (strstr(err, want1) == NULL || strstr(err, want2) == NULL)
-        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, want1, want2);
-}
 
 static void
 test_none_by_default(void **state)
 {
-    config *cfg = load_ok(HEAD);
+    config *cfg = config_test_load_ok(HEAD);
     (void)state;
 
     assert_int_equal(cfg->clients[0].backchannel_logout_urls.n, 0);
     config_free(cfg);
-    cfg = load_ok(HEAD "    oidc_logout: {backchannel_logout_initiators: {mode: all}}\n");
+    cfg = config_test_load_ok(HEAD "    oidc_logout: {backchannel_logout_initiators: {mode: all}}\n");
     assert_int_equal(cfg->clients[0].backchannel_logout_urls.n, 0);
     config_free(cfg);
 }
@@ -60,7 +34,7 @@ test_none_by_default(void **state)
 static void
 test_deploy_cli_field(void **state)
 {
-    config *cfg = load_ok(HEAD "    oidc_logout:\n      backchannel_logout_urls:\n"
+    config *cfg = config_test_load_ok(HEAD "    oidc_logout:\n      backchannel_logout_urls:\n"
                                "        - https://rp.example.com/bcl\n"
                                "        - http://localhost:4000/bcl\n"
                                "        - http://127.0.0.1:9/x\n");
@@ -76,7 +50,7 @@ test_deploy_cli_field(void **state)
 static void
 test_legacy_field(void **state)
 {
-    config *cfg = load_ok(HEAD "    oidc_backchannel_logout:\n      backchannel_logout_urls: "
+    config *cfg = config_test_load_ok(HEAD "    oidc_backchannel_logout:\n      backchannel_logout_urls: "
                                "['https://rp.example.com/old']\n");
     (void)state;
 
@@ -104,11 +78,11 @@ test_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(text, sizeof(text),
                  HEAD "    oidc_logout:\n      backchannel_logout_urls: ['%s']\n", bad[i]);
-        load_fails(text, "clients[0] (\"App\")", "backchannel_logout_urls");
+        CONFIG_TEST_FAILS(text, "clients[0] (\"App\")", "backchannel_logout_urls");
     }
-    load_fails(HEAD "    oidc_logout: {backchannel_logout_urls: https://x.example/}\n",
+    CONFIG_TEST_FAILS(HEAD "    oidc_logout: {backchannel_logout_urls: https://x.example/}\n",
                "clients[0]", "backchannel_logout_urls");
-    load_fails(HEAD "    oidc_logout: [1]\n", "clients[0]", "oidc_logout");
+    CONFIG_TEST_FAILS(HEAD "    oidc_logout: [1]\n", "clients[0]", "oidc_logout");
 }
 
 int

@@ -14,44 +14,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_testing.h"
 #include "core/log.h"
 
-#define MASTER "test-master-key-0123456789"
-
-static config *
-load_ok(const char *text)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-
-    if (rc != TG_OK)
-        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
-    assert_non_null(cfg);
-    return cfg;
-}
-
-/* Loading fails, and the message contains every one of the NULL-terminated substrings. */
-static void
-load_fails(const char *text, ...)
-{
-    char err[512] = "";
-    config *cfg = (config *)0x1;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-    const char *want;
-    va_list ap;
-
-    if (rc == TG_OK)
-        fail_msg("loaded, but should have failed: %.300s", text);
-    assert_null(cfg);
-    va_start(ap, text);
-    while ((want = va_arg(ap, const char *)) != NULL)
-        if (strstr(err, want) == NULL)
-            fail_msg("error \"%s\" lacks \"%s\"", err, want);
-    va_end(ap);
-}
-
-#define FAILS(text, ...) load_fails(text, __VA_ARGS__, NULL)
 
 static int
 setup(void **state)
@@ -64,7 +29,7 @@ setup(void **state)
 static void
 test_defaults(void **state)
 {
-    config *cfg = load_ok("databases:\n  - name: DB\n");
+    config *cfg = config_test_load_ok("databases:\n  - name: DB\n");
     const config_connection *db = config_connection_by_name(cfg, "DB");
 
     (void)state;
@@ -98,7 +63,7 @@ test_defaults(void **state)
     config_free(cfg);
 
     /* Same with options present but empty, and with a null password policy. */
-    cfg = load_ok("databases:\n  - {name: DB, options: {passwordPolicy: null}}\n");
+    cfg = config_test_load_ok("databases:\n  - {name: DB, options: {passwordPolicy: null}}\n");
     assert_int_equal(cfg->connections[0].password_policy, CONFIG_PW_NONE);
     assert_true(cfg->connections[0].brute_force_protection);
     config_free(cfg);
@@ -136,7 +101,7 @@ test_every_field(void **state)
         "    options: {passwordPolicy: low}\n"
         "attackProtection:\n"
         "  bruteForceProtection: {enabled: true, shields: [block], max_attempts: 100}\n";
-    config *cfg = load_ok(text);
+    config *cfg = config_test_load_ok(text);
     const config_connection *a, *none, *in;
 
     (void)state;
@@ -223,12 +188,12 @@ test_policies_and_brute_force(void **state)
 
         snprintf(text, sizeof(text), "databases: [{name: d, options: {passwordPolicy: %s}}]\n",
                  policies[i].value);
-        cfg = load_ok(text);
+        cfg = config_test_load_ok(text);
         assert_int_equal(cfg->connections[0].password_policy, policies[i].want);
         config_free(cfg);
     }
     for (size_t i = 0; i < sizeof(bfp) / sizeof(bfp[0]); i++) {
-        config *cfg = load_ok(bfp[i].yaml);
+        config *cfg = config_test_load_ok(bfp[i].yaml);
 
         if (cfg->tenant.brute_force_enabled != bfp[i].enabled)
             fail_msg("%s: enabled %d", bfp[i].yaml, cfg->tenant.brute_force_enabled);
@@ -241,120 +206,120 @@ static void
 test_invalid(void **state)
 {
     (void)state;
-    FAILS("databases: x\n", "tenant.yaml: databases: must be a list");
-    FAILS("connections: {a: 1}\n", "tenant.yaml: connections: must be a list");
-    FAILS("databases: [x]\n", "tenant.yaml: databases[0]: must be an object");
-    FAILS("databases: [{strategy: auth0}]\n", "tenant.yaml: databases[0]: name: required");
-    FAILS("databases: [{name: 7}]\n", "databases[0]: name: must be a string");
-    FAILS("databases: [{name: ''}]\n", "databases[0]: name: must be letters, digits and '-'");
-    FAILS("databases: [{name: '-db'}]\n", "databases[0] (\"-db\"): name: must be letters");
-    FAILS("databases: [{name: 'db-'}]\n", "databases[0] (\"db-\"): name: must be letters");
-    FAILS("databases: [{name: 'my db'}]\n", "databases[0] (\"my db\"): name: must be letters");
-    FAILS("databases: [{name: 'db_1'}]\n", "name: must be letters");
-    FAILS("databases: [{name: \"d\\u00e9\"}]\n", "name: must be letters");
-    FAILS("databases: [{name: a}, {name: b}, {name: a}]\n",
+    CONFIG_TEST_FAILS("databases: x\n", "tenant.yaml: databases: must be a list");
+    CONFIG_TEST_FAILS("connections: {a: 1}\n", "tenant.yaml: connections: must be a list");
+    CONFIG_TEST_FAILS("databases: [x]\n", "tenant.yaml: databases[0]: must be an object");
+    CONFIG_TEST_FAILS("databases: [{strategy: auth0}]\n", "tenant.yaml: databases[0]: name: required");
+    CONFIG_TEST_FAILS("databases: [{name: 7}]\n", "databases[0]: name: must be a string");
+    CONFIG_TEST_FAILS("databases: [{name: ''}]\n", "databases[0]: name: must be letters, digits and '-'");
+    CONFIG_TEST_FAILS("databases: [{name: '-db'}]\n", "databases[0] (\"-db\"): name: must be letters");
+    CONFIG_TEST_FAILS("databases: [{name: 'db-'}]\n", "databases[0] (\"db-\"): name: must be letters");
+    CONFIG_TEST_FAILS("databases: [{name: 'my db'}]\n", "databases[0] (\"my db\"): name: must be letters");
+    CONFIG_TEST_FAILS("databases: [{name: 'db_1'}]\n", "name: must be letters");
+    CONFIG_TEST_FAILS("databases: [{name: \"d\\u00e9\"}]\n", "name: must be letters");
+    CONFIG_TEST_FAILS("databases: [{name: a}, {name: b}, {name: a}]\n",
           "tenant.yaml: databases[2] (\"a\"): name: duplicate of databases[0]");
-    FAILS("databases: [{name: a}]\nconnections: [{name: x, strategy: sms}, {name: a, strategy: "
+    CONFIG_TEST_FAILS("databases: [{name: a}]\nconnections: [{name: x, strategy: sms}, {name: a, strategy: "
           "email}]\n",
           "connections[1] (\"a\"): name: duplicate of databases[0]");
-    FAILS("databases: [{name: a, strategy: email}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, strategy: email}]\n",
           "databases[0] (\"a\"): strategy: must be auth0");
-    FAILS("databases: [{name: a, strategy: 1}]\n", "databases[0] (\"a\"): strategy: must be a "
+    CONFIG_TEST_FAILS("databases: [{name: a, strategy: 1}]\n", "databases[0] (\"a\"): strategy: must be a "
                                                    "string");
-    FAILS("connections: [{name: a}]\n", "connections[0] (\"a\"): strategy: required");
-    FAILS("connections: [{name: a, strategy: auth0, options: {passwordPolicy: strong}}]\n",
+    CONFIG_TEST_FAILS("connections: [{name: a}]\n", "connections[0] (\"a\"): strategy: required");
+    CONFIG_TEST_FAILS("connections: [{name: a, strategy: auth0, options: {passwordPolicy: strong}}]\n",
           "connections[0] (\"a\"): options.passwordPolicy: must be none, low, fair, good, "
           "excellent or null");
-    FAILS("databases: [{name: a, enabled_clients: x}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, enabled_clients: x}]\n",
           "databases[0] (\"a\"): enabled_clients: must be a list of strings");
-    FAILS("databases: [{name: a, enabled_clients: [1]}]\n", "enabled_clients: must be a list");
-    FAILS("databases: [{name: a, options: 3}]\n", "databases[0] (\"a\"): options: must be an "
+    CONFIG_TEST_FAILS("databases: [{name: a, enabled_clients: [1]}]\n", "enabled_clients: must be a list");
+    CONFIG_TEST_FAILS("databases: [{name: a, options: 3}]\n", "databases[0] (\"a\"): options: must be an "
                                                   "object");
-    FAILS("databases: [{name: a, options: {passwordPolicy: 3}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {passwordPolicy: 3}}]\n",
           "databases[0] (\"a\"): options.passwordPolicy: must be");
-    FAILS("databases: [{name: a, options: {passwordPolicy: GOOD}}]\n", "options.passwordPolicy");
-    FAILS("databases: [{name: a, options: {password_complexity_options: 8}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {passwordPolicy: GOOD}}]\n", "options.passwordPolicy");
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_complexity_options: 8}}]\n",
           "databases[0] (\"a\"): options.password_complexity_options: must be an object");
-    FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: 0}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: 0}}}]\n",
           "databases[0] (\"a\"): options.password_complexity_options.min_length: must be an "
           "integer between 1 and 128");
-    FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: 129}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: 129}}}]\n",
           "options.password_complexity_options.min_length");
-    FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: '8'}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_complexity_options: {min_length: '8'}}}]\n",
           "options.password_complexity_options.min_length");
-    FAILS("databases: [{name: a, options: {password_history: {size: 5}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: {size: 5}}}]\n",
           "databases[0] (\"a\"): options.password_history.enable: required");
-    FAILS("databases: [{name: a, options: {password_history: {enable: 'yes'}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: {enable: 'yes'}}}]\n",
           "options.password_history.enable: must be true or false");
-    FAILS("databases: [{name: a, options: {password_history: {enable: true, size: 25}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: {enable: true, size: 25}}}]\n",
           "databases[0] (\"a\"): options.password_history.size: must be an integer between 0 "
           "and 24");
-    FAILS("databases: [{name: a, options: {password_history: {enable: true, size: -1}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: {enable: true, size: -1}}}]\n",
           "options.password_history.size");
-    FAILS("databases: [{name: a, options: {password_history: []}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: []}}]\n",
           "options.password_history: must be an object");
-    FAILS("databases: [{name: a, options: {password_dictionary: {dictionary: [x]}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_dictionary: {dictionary: [x]}}}]\n",
           "options.password_dictionary.enable: required");
-    FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
           "x}}}]\n",
           "databases[0] (\"a\"): options.password_dictionary.dictionary: must be a list of "
           "strings");
-    FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
           "[x, {y: 1}]}}}]\n",
           "options.password_dictionary.dictionary: must be a list of strings");
-    FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_dictionary: {enable: true, dictionary: "
           "[ok, '123456789012345678901234567890123456789012345678901']}}}]\n",
           "options.password_dictionary.dictionary: entry 1 is longer than 50 characters");
-    FAILS("databases: [{name: a, options: {password_no_personal_info: true}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_no_personal_info: true}}]\n",
           "databases[0] (\"a\"): options.password_no_personal_info: must be an object");
-    FAILS("databases: [{name: a, options: {password_no_personal_info: {}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_no_personal_info: {}}}]\n",
           "options.password_no_personal_info.enable: required");
-    FAILS("databases: [{name: a, options: {brute_force_protection: 'no'}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {brute_force_protection: 'no'}}]\n",
           "databases[0] (\"a\"): options.brute_force_protection: must be true or false");
-    FAILS("databases: [{name: a, options: {requires_username: 1}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {requires_username: 1}}]\n",
           "options.requires_username: must be true or false");
-    FAILS("databases: [{name: a, options: {disable_signup: 'true'}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {disable_signup: 'true'}}]\n",
           "options.disable_signup: must be true or false");
-    FAILS("databases: [{name: a, options: {disable_self_service_change_password: []}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {disable_self_service_change_password: []}}]\n",
           "options.disable_self_service_change_password: must be true or false");
-    FAILS("databases: [{name: a, options: {validation: 1}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: 1}}]\n",
           "databases[0] (\"a\"): options.validation: must be an object");
-    FAILS("databases: [{name: a, options: {validation: {username: [1]}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: [1]}}}]\n",
           "options.validation.username: must be an object");
-    FAILS("databases: [{name: a, options: {validation: {username: {min: 0}}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: {min: 0}}}}]\n",
           "databases[0] (\"a\"): options.validation.username.min: must be an integer between 1 "
           "and 128");
-    FAILS("databases: [{name: a, options: {validation: {username: {max: 129}}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: {max: 129}}}}]\n",
           "options.validation.username.max: must be an integer between 1 and 128");
-    FAILS("databases: [{name: a, options: {validation: {username: {min: 20}}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: {min: 20}}}}]\n",
           "databases[0] (\"a\"): options.validation.username: min must not exceed max");
-    FAILS("databases: [{name: a, options: {validation: {username: {min: 9, max: 8}}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: {min: 9, max: 8}}}}]\n",
           "options.validation.username: min must not exceed max");
     /* The flexible policy: never silently ignored; mixing is refused as the Deploy CLI does. */
-    FAILS("databases: [{name: a, options: {password_options: {complexity: {min_length: 12}}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {complexity: {min_length: 12}}}}]\n",
           "databases[0] (\"a\"): options.password_options: the flexible password policy is not "
           "supported yet");
-    FAILS("databases: [{name: a, options: {passwordPolicy: good, password_options: {}}}]\n",
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {passwordPolicy: good, password_options: {}}}]\n",
           "databases[0] (\"a\"): options.password_options: cannot be combined with the legacy "
           "password settings (options.passwordPolicy)");
-    FAILS("databases: [{name: a, options: {password_history: {enable: true}, password_options: "
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_history: {enable: true}, password_options: "
           "{history: {active: true}}}}]\n",
           "options.password_options: cannot be combined", "options.password_history");
-    FAILS("tenant: {flags: {enable_public_signup_user_exists_error: 'yes'}}\n",
+    CONFIG_TEST_FAILS("tenant: {flags: {enable_public_signup_user_exists_error: 'yes'}}\n",
           "tenant.yaml: tenant.flags: enable_public_signup_user_exists_error: must be true or "
           "false");
-    FAILS("attackProtection: 1\n", "tenant.yaml: attackProtection: must be an object");
-    FAILS("attackProtection: {bruteForceProtection: true}\n",
+    CONFIG_TEST_FAILS("attackProtection: 1\n", "tenant.yaml: attackProtection: must be an object");
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: true}\n",
           "tenant.yaml: attackProtection: bruteForceProtection: must be an object");
-    FAILS("attackProtection: {bruteForceProtection: {enabled: 1}}\n",
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: {enabled: 1}}\n",
           "tenant.yaml: attackProtection.bruteForceProtection: enabled: must be true or false");
-    FAILS("attackProtection: {bruteForceProtection: {max_attempts: 0}}\n",
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: {max_attempts: 0}}\n",
           "attackProtection.bruteForceProtection: max_attempts: must be between 1 and 100");
-    FAILS("attackProtection: {bruteForceProtection: {max_attempts: 101}}\n",
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: {max_attempts: 101}}\n",
           "attackProtection.bruteForceProtection: max_attempts: must be between 1 and 100");
-    FAILS("attackProtection: {bruteForceProtection: {shields: block}}\n",
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: {shields: block}}\n",
           "attackProtection.bruteForceProtection: shields: must be a list of strings");
-    FAILS("attackProtection: {bruteForceProtection: {shields: [1]}}\n",
+    CONFIG_TEST_FAILS("attackProtection: {bruteForceProtection: {shields: [1]}}\n",
           "shields: must be a list of strings");
 }
 
@@ -369,14 +334,14 @@ test_names(void **state)
     memset(name, 'a', 128);
     name[128] = '\0';
     snprintf(text, sizeof(text), "databases: [{name: %s}]\n", name);
-    cfg = load_ok(text);
+    cfg = config_test_load_ok(text);
     assert_non_null(config_connection_by_name(cfg, name));
     config_free(cfg);
     name[128] = 'b';
     name[129] = '\0';
     snprintf(text, sizeof(text), "databases: [{name: %s}]\n", name);
-    FAILS(text, "databases[0]", "name: must be letters, digits and '-'", "at most 128");
-    cfg = load_ok("databases: [{name: A-1-b}, {name: '9'}]\n");
+    CONFIG_TEST_FAILS(text, "databases[0]", "name: must be letters, digits and '-'", "at most 128");
+    cfg = config_test_load_ok("databases: [{name: A-1-b}, {name: '9'}]\n");
     assert_int_equal(cfg->n_connections, 2);
     config_free(cfg);
 }
@@ -405,7 +370,7 @@ test_hostile(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
-        FAILS(hostile[i], "tenant.yaml: ");
+        CONFIG_TEST_FAILS(hostile[i], "tenant.yaml: ");
 
     /* 200 dictionary entries of 50 characters load; 201 do not. */
     text = malloc(cap);
@@ -416,12 +381,12 @@ test_hostile(void **state)
     for (int i = 0; i < 200; i++)
         o += (size_t)snprintf(text + o, cap - o, "%s'%048d%02d'", i ? ", " : "", 0, i % 100);
     snprintf(text + o, cap - o, "]}}}]\n");
-    cfg = load_ok(text);
+    cfg = config_test_load_ok(text);
     assert_int_equal(cfg->connections[0].dictionary.n, 200);
     assert_int_equal(strlen(cfg->connections[0].dictionary.v[199]), 50);
     config_free(cfg);
     o += (size_t)snprintf(text + o, cap - o, ", extra]}}}]\n");
-    FAILS(text, "databases[0] (\"a\"): options.password_dictionary.dictionary: at most 200 "
+    CONFIG_TEST_FAILS(text, "databases[0] (\"a\"): options.password_dictionary.dictionary: at most 200 "
                 "entries");
 
     /* A huge number of connections loads in linear time; duplicates found at the end. */
@@ -434,11 +399,11 @@ test_hostile(void **state)
         p = (size_t)snprintf(big, cap2, "databases:\n");
         for (size_t i = 0; i < n; i++)
             p += (size_t)snprintf(big + p, cap2 - p, "  - {name: c%zu}\n", i);
-        cfg = load_ok(big);
+        cfg = config_test_load_ok(big);
         assert_int_equal(cfg->n_connections, n);
         config_free(cfg);
         snprintf(big + p, cap2 - p, "  - {name: c17}\n");
-        FAILS(big, "databases[5000] (\"c17\"): name: duplicate of databases[17]");
+        CONFIG_TEST_FAILS(big, "databases[5000] (\"c17\"): name: duplicate of databases[17]");
         free(big);
     }
     free(text);

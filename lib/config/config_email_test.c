@@ -14,40 +14,14 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_testing.h"
 #include "core/log.h"
 
-#define MASTER "test-master-key-0123456789"
-
-static config *
-load_ok(const char *text)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-
-    if (rc != TG_OK)
-        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
-    return cfg;
-}
-
-static void
-load_fails(const char *text, const char *want)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-
-    if (config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err)) ==
-        TG_OK)
-        fail_msg("loaded, but should have failed: %s", text);
-    assert_null(cfg);
-    if (strstr(err, want) == NULL)
-        fail_msg("error \"%s\" lacks \"%s\"", err, want);
-}
 
 static void
 test_absent(void **state)
 {
-    config *cfg = load_ok("tenant: {friendly_name: T}\n");
+    config *cfg = config_test_load_ok("tenant: {friendly_name: T}\n");
     (void)state;
     assert_false(cfg->email.enabled);
     assert_null(cfg->email.smtp_host);
@@ -57,7 +31,7 @@ test_absent(void **state)
 static void
 test_smtp(void **state)
 {
-    config *cfg = load_ok("emailProvider:\n"
+    config *cfg = config_test_load_ok("emailProvider:\n"
                           "  name: smtp\n"
                           "  enabled: true\n"
                           "  default_from_address: no-reply@e2e.test\n"
@@ -73,7 +47,7 @@ test_smtp(void **state)
     config_free(cfg);
 
     /* port defaults to 587; an export's masked credentials are "not provided" */
-    cfg = load_ok("emailProvider: {name: smtp, default_from_address: a@b.c,\n"
+    cfg = config_test_load_ok("emailProvider: {name: smtp, default_from_address: a@b.c,\n"
                   "  credentials: {smtp_host: mail.example.com, smtp_user: '##SMTP_USER##',\n"
                   "                smtp_pass: '##SMTP_PASS##'}}\n");
     assert_true(cfg->email.enabled);
@@ -97,7 +71,7 @@ test_not_configured(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        config *cfg = load_ok(texts[i]);
+        config *cfg = config_test_load_ok(texts[i]);
         assert_false(cfg->email.enabled);
         config_free(cfg);
     }
@@ -107,14 +81,14 @@ static void
 test_refused(void **state)
 {
     (void)state;
-    load_fails("emailProvider: [1]\n", "emailProvider: must be an object");
-    load_fails("emailProvider: {name: smtp, credentials: {smtp_host: h, smtp_port: 70000}}\n",
+    CONFIG_TEST_FAILS("emailProvider: [1]\n", "emailProvider: must be an object");
+    CONFIG_TEST_FAILS("emailProvider: {name: smtp, credentials: {smtp_host: h, smtp_port: 70000}}\n",
                "emailProvider.credentials: smtp_port: must be between 1 and 65535");
-    load_fails("emailProvider: {name: smtp, enabled: yes please, credentials: {smtp_host: h}}\n",
+    CONFIG_TEST_FAILS("emailProvider: {name: smtp, enabled: yes please, credentials: {smtp_host: h}}\n",
                "enabled: must be true or false");
-    load_fails("emailProvider: {name: smtp, credentials: {smtp_host: h}}\n",
+    CONFIG_TEST_FAILS("emailProvider: {name: smtp, credentials: {smtp_host: h}}\n",
                "default_from_address: an email address is required");
-    load_fails("emailProvider: {name: smtp, default_from_address: \"a@b.c\\r\\nBcc: x@y.z\",\n"
+    CONFIG_TEST_FAILS("emailProvider: {name: smtp, default_from_address: \"a@b.c\\r\\nBcc: x@y.z\",\n"
                "  credentials: {smtp_host: h}}\n",
                "single lines");
 }

@@ -13,41 +13,15 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_testing.h"
 #include "core/log.h"
 
-#define MASTER "test-master-key-0123456789"
 #define HEAD "clients:\n  - name: App\n    app_type: regular_web\n"
-
-static config *
-load_ok(const char *text)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-
-    if (rc != TG_OK)
-        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
-    return cfg;
-}
-
-static void
-load_fails(const char *text, const char *want1, const char *want2)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-
-    if (config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err)) ==
-        TG_OK)
-        fail_msg("loaded, but should have failed: %s", text);
-    assert_null(cfg);
-    if (strstr(err, want1) == NULL || strstr(err, want2) == NULL)
-        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, want1, want2);
-}
 
 static void
 test_defaults(void **state)
 {
-    config *cfg = load_ok(HEAD);
+    config *cfg = config_test_load_ok(HEAD);
     const config_refresh_token *rt = &cfg->clients[0].refresh_token;
     (void)state;
 
@@ -64,7 +38,7 @@ test_defaults(void **state)
 static void
 test_every_field(void **state)
 {
-    config *cfg = load_ok(HEAD "    refresh_token:\n"
+    config *cfg = config_test_load_ok(HEAD "    refresh_token:\n"
                                "      rotation_type: rotating\n"
                                "      expiration_type: expiring\n"
                                "      leeway: 5\n"
@@ -83,7 +57,7 @@ test_every_field(void **state)
     assert_false(rt->infinite_idle_token_lifetime);
     config_free(cfg);
 
-    cfg = load_ok(HEAD "    refresh_token: {expiration_type: expiring, "
+    cfg = config_test_load_ok(HEAD "    refresh_token: {expiration_type: expiring, "
                        "infinite_token_lifetime: true, idle_token_lifetime: 99999999}\n");
     rt = &cfg->clients[0].refresh_token;
     assert_true(rt->infinite_token_lifetime);
@@ -91,7 +65,7 @@ test_every_field(void **state)
     config_free(cfg);
 
     /* nulls (as exports carry them) are "not provided" */
-    cfg = load_ok(HEAD "    refresh_token: {rotation_type: null, leeway: null}\n");
+    cfg = config_test_load_ok(HEAD "    refresh_token: {rotation_type: null, leeway: null}\n");
     assert_false(cfg->clients[0].refresh_token.rotating);
     config_free(cfg);
 }
@@ -99,7 +73,7 @@ test_every_field(void **state)
 static void
 test_spa_non_rotating_warns_only(void **state)
 {
-    config *cfg = load_ok("clients:\n  - name: S\n    app_type: spa\n"
+    config *cfg = config_test_load_ok("clients:\n  - name: S\n    app_type: spa\n"
                           "    refresh_token: {rotation_type: non-rotating}\n");
     (void)state;
 
@@ -111,22 +85,22 @@ static void
 test_invalid(void **state)
 {
     (void)state;
-    load_fails(HEAD "    refresh_token: {rotation_type: sometimes}\n", "clients[0]",
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {rotation_type: sometimes}\n", "clients[0]",
                "rotation_type: must be rotating or non-rotating");
-    load_fails(HEAD "    refresh_token: {expiration_type: 1}\n", "refresh_token",
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {expiration_type: 1}\n", "refresh_token",
                "expiration_type");
-    load_fails(HEAD "    refresh_token: {leeway: -1}\n", "refresh_token", "leeway");
-    load_fails(HEAD "    refresh_token: {token_lifetime: 0}\n", "refresh_token", "token_lifetime");
-    load_fails(HEAD "    refresh_token: {token_lifetime: 157788001}\n", "refresh_token",
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {leeway: -1}\n", "refresh_token", "leeway");
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {token_lifetime: 0}\n", "refresh_token", "token_lifetime");
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {token_lifetime: 157788001}\n", "refresh_token",
                "token_lifetime");
-    load_fails(HEAD "    refresh_token: {token_lifetime: ten}\n", "refresh_token",
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {token_lifetime: ten}\n", "refresh_token",
                "token_lifetime");
-    load_fails(HEAD "    refresh_token: {infinite_token_lifetime: maybe}\n", "refresh_token",
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {infinite_token_lifetime: maybe}\n", "refresh_token",
                "infinite_token_lifetime");
-    load_fails(HEAD "    refresh_token: {expiration_type: expiring, token_lifetime: 60, "
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: {expiration_type: expiring, token_lifetime: 60, "
                     "idle_token_lifetime: 61}\n",
                "refresh_token.idle_token_lifetime", "must not exceed token_lifetime");
-    load_fails(HEAD "    refresh_token: [rotating]\n", "clients[0]", "refresh_token");
+    CONFIG_TEST_FAILS(HEAD "    refresh_token: [rotating]\n", "clients[0]", "refresh_token");
 }
 
 int

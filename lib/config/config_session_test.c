@@ -14,40 +14,14 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_testing.h"
 
-#define MASTER "test-master-key-0123456789"
-
-static config *
-load_ok(const char *text)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-    tg_err rc = config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err));
-
-    if (rc != TG_OK)
-        fail_msg("load failed (%s): %s", tg_strerror(rc), err);
-    return cfg;
-}
-
-static void
-load_fails(const char *text, const char *want)
-{
-    char err[512] = "";
-    config *cfg = NULL;
-
-    if (config_load_text("tenant.yaml", text, strlen(text), MASTER, &cfg, err, sizeof(err)) ==
-        TG_OK)
-        fail_msg("loaded, but should have failed: %s", text);
-    assert_null(cfg);
-    if (strstr(err, want) == NULL)
-        fail_msg("error \"%s\" lacks \"%s\"", err, want);
-}
 
 static void
 test_defaults(void **state)
 {
-    config *cfg = load_ok("tenant: {friendly_name: T}\n");
-    config *none = load_ok("clients: []\n");
+    config *cfg = config_test_load_ok("tenant: {friendly_name: T}\n");
+    config *none = config_test_load_ok("clients: []\n");
 
     (void)state;
     assert_int_equal(cfg->tenant.session_lifetime_s, 168 * 3600);
@@ -62,11 +36,11 @@ test_defaults(void **state)
 static void
 test_hours_and_minutes(void **state)
 {
-    config *cfg = load_ok("tenant:\n"
+    config *cfg = config_test_load_ok("tenant:\n"
                           "  session_lifetime: 24\n"
                           "  idle_session_lifetime: 0.5\n"
                           "  session_cookie: {mode: non-persistent}\n");
-    config *frac = load_ok("tenant: {session_lifetime: 3.0166666666666666,\n"
+    config *frac = config_test_load_ok("tenant: {session_lifetime: 3.0166666666666666,\n"
                            "         idle_session_lifetime_in_minutes: 1}\n");
 
     (void)state;
@@ -83,20 +57,20 @@ static void
 test_bad_values(void **state)
 {
     (void)state;
-    load_fails("tenant: {session_lifetime: 0}\n", "tenant: session_lifetime: must be between");
-    load_fails("tenant: {session_lifetime: -3}\n", "session_lifetime: must be between");
-    load_fails("tenant: {session_lifetime: 8761}\n", "session_lifetime: must be between");
-    load_fails("tenant: {idle_session_lifetime: '72'}\n",
+    CONFIG_TEST_FAILS("tenant: {session_lifetime: 0}\n", "tenant: session_lifetime: must be between");
+    CONFIG_TEST_FAILS("tenant: {session_lifetime: -3}\n", "session_lifetime: must be between");
+    CONFIG_TEST_FAILS("tenant: {session_lifetime: 8761}\n", "session_lifetime: must be between");
+    CONFIG_TEST_FAILS("tenant: {idle_session_lifetime: '72'}\n",
                "idle_session_lifetime: must be a number of hours");
-    load_fails("tenant: {idle_session_lifetime: [1]}\n", "must be a number of hours");
-    load_fails("tenant: {session_lifetime: 1, session_lifetime_in_minutes: 60}\n",
+    CONFIG_TEST_FAILS("tenant: {idle_session_lifetime: [1]}\n", "must be a number of hours");
+    CONFIG_TEST_FAILS("tenant: {session_lifetime: 1, session_lifetime_in_minutes: 60}\n",
                "give either session_lifetime or session_lifetime_in_minutes");
-    load_fails("tenant: {idle_session_lifetime_in_minutes: 0}\n",
+    CONFIG_TEST_FAILS("tenant: {idle_session_lifetime_in_minutes: 0}\n",
                "idle_session_lifetime_in_minutes: must be between 1 and");
-    load_fails("tenant: {session_lifetime: .nan}\n", "session_lifetime");
-    load_fails("tenant: {session_cookie: {mode: forever}}\n",
+    CONFIG_TEST_FAILS("tenant: {session_lifetime: .nan}\n", "session_lifetime");
+    CONFIG_TEST_FAILS("tenant: {session_cookie: {mode: forever}}\n",
                "tenant.session_cookie: mode: must be persistent or non-persistent");
-    load_fails("tenant: {session_cookie: persistent}\n", "session_cookie");
+    CONFIG_TEST_FAILS("tenant: {session_cookie: persistent}\n", "session_cookie");
 }
 
 int
