@@ -3,11 +3,13 @@
  * gateway answers preflights and adds `Vary: Origin` on these routes, but only the service
  * knows which client a request belongs to, so only here is the Origin checked against the
  * client's Allowed Web Origins, Allowed Origins (CORS) and the origins of its Allowed Callback
- * URLs, and echoed with credentials allowed. An origin that is not listed gets no
+ * URLs (Auth0's "*." subdomain wildcards included, lib/core/origin.c), and echoed with
+ * credentials allowed. Clients registered at /oidc/register count as tenant ones. An origin that is not listed gets no
  * Access-Control-Allow-Origin, so the browser withholds the answer from the page.
  */
 #include <string.h>
 
+#include "config/config_registered.h"
 #include "core/log.h"
 #include "core/origin.h"
 #include "token.h"
@@ -59,6 +61,27 @@ add_to_directive(bus_ctx *ctx, Tollgate__Web__Directive **http, const char *orig
     return TG_OK;
 }
 
+/* The client of client_id: the tenant file's, else one registered at /oidc/register (its
+ * callbacks' origins count as for tenant clients, contract.md §1.6). An error answer only
+ * looks in the registered-client cache, which the request's own client lookup filled: asking
+ * svc-authorize could replace the Auth0 error in ctx with a 503. NULL when unknown. */
+static const config_client *
+cors_client(bus_ctx *ctx, const token_app *app, const char *client_id, tg_err result)
+{
+    const config_client *client = config_client_by_id(app->cfg, client_id);
+    const config_registered *r;
+
+    if (client != NULL)
+        return client;
+    if (result != TG_OK) {
+        r = config_registered_cache_get(client_id);
+        return r != NULL ? &r->client : NULL;
+    }
+    if (token_client_find(ctx, app, client_id, &client, &r) != TG_OK)
+        return NULL;
+    return client;
+}
+
 tg_err
 token_cors_finish(bus_ctx *ctx, const token_app *app, const Tollgate__Web__Context *web,
                   const char *client_id, Tollgate__Web__Directive **http, tg_err result)
@@ -73,7 +96,7 @@ token_cors_finish(bus_ctx *ctx, const token_app *app, const Tollgate__Web__Conte
         return result;
     if (result != TG_OK && result != TG_EDENIED)
         return result; /* a 500 carries no Auth0 body worth showing */
-    client = config_client_by_id(app->cfg, client_id);
+    client = cors_client(ctx, app, client_id, result);
     if (!token_cors_origin_is_allowed(client, origin)) {
         LOG_INFO("cors: origin not allowed for client_id=%.100s", client_id);
         return result;

@@ -21,6 +21,13 @@ static const char tenant_yaml[] =
     "    callbacks: ['https://cb.example.com/callback']\n"
     "    web_origins: ['https://app.example.com', 'http://localhost:3000/']\n"
     "    allowed_origins: ['https://cors.example.com:8443/some/path']\n"
+    "  - name: Wild\n"
+    "    app_type: spa\n"
+    "    client_id: wild-id\n"
+    "    token_endpoint_auth_method: none\n"
+    "    callbacks: ['https://*.cb.example.com/callback']\n"
+    "    web_origins: ['https://*.apps.example.com']\n"
+    "    allowed_origins: ['https://*.cors.example.com:8443']\n"
     "  - name: Bare\n"
     "    app_type: spa\n"
     "    client_id: bare-id\n"
@@ -78,12 +85,41 @@ other_origins_are_not(void **state)
     assert_false(token_cors_origin_is_allowed(NULL, "https://app.example.com"));
 }
 
+/* Auth0's subdomain wildcard in each of the three lists: one label, never a look-alike. */
+static void
+wildcard_origins_allow_one_label(void **state)
+{
+    const config_client *wild = config_client_by_id(*state, "wild-id");
+    static const char *const allowed[] = {
+        "https://a.apps.example.com",
+        "https://tenant-1.apps.example.com",
+        "https://x.cors.example.com:8443",
+        "https://x.cb.example.com",
+    };
+    static const char *const refused[] = {
+        "https://apps.example.com",          "https://a.b.apps.example.com",
+        "https://a.apps.example.com.evil.com", "https://evilapps.example.com",
+        "http://a.apps.example.com",         "https://a.apps.example.com:8443",
+        "https://x.cors.example.com",        "https://x.cb.example.com/callback",
+        "https://*.apps.example.com",        "https://a.apps.example.com/",
+    };
+
+    assert_non_null(wild);
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (!token_cors_origin_is_allowed(wild, allowed[i]))
+            fail_msg("origin '%s' refused", allowed[i]);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (token_cors_origin_is_allowed(wild, refused[i]))
+            fail_msg("origin '%s' allowed", refused[i]);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(listed_origins_are_allowed),
         cmocka_unit_test(other_origins_are_not),
+        cmocka_unit_test(wildcard_origins_allow_one_label),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

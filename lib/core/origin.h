@@ -23,7 +23,9 @@ bool tg_origin_of(const char *url, char *out, size_t outlen);
 /* Whether origin (an Origin header value) is a canonical origin equal to the origin of one of
  * the n urls (web origins, allowed origins or callback URLs: their paths are ignored). A
  * value that is not exactly a serialised origin ("null", a trailing slash, a path, upper
- * case) matches nothing. All borrowed. */
+ * case) matches nothing. A url "scheme://" "*." host [":" port] is Auth0's subdomain wildcard:
+ * it lists the origins with exactly one more DNS label in place of the '*' (see origin.c for
+ * what the fixed part must be). All borrowed. */
 bool tg_origin_is_listed(const char *origin, char *const *urls, size_t n);
 
 #endif
