@@ -5,12 +5,17 @@ The app lives at the e2e tenant's BROWSER_APP origin (https://localhost:<port>, 
 make_tenant.py): a small HTTPS server the test runs with the run's certificate, same-site with
 the identity server on localhost, as an app and its custom domain would be. Never
 `playwright install`: the browser is Debian's chromium (tests/packages.txt)."""
+import base64
+import hashlib
+import html
 import http.server
+import secrets
 import ssl
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -79,3 +84,45 @@ class AppServer:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# ---- helpers the suites share (test_browser_signup.py, test_browser_device.py) ---------------
+
+def pkce():
+    """A PKCE (S256) verifier and its challenge."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
+
+
+def query_of(url: str) -> dict:
+    """The query parameters of url, one value each."""
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def link_page(title: str, href: str, link_id: str = "login") -> str:
+    """An app page with one link (the app's login or signup button)."""
+    return (f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body>"
+            f'<a id="{link_id}" href="{html.escape(href)}">{html.escape(title)}</a></body></html>')
+
+
+def app_hits(server: AppServer) -> list:
+    """The paths the browser asked the app for, favicon requests left out."""
+    return [urlparse(u).path for u in server.hits if u != "/favicon.ico"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per test module (import this fixture into the module)."""
+    b = Browser()
+    yield b
+    b.close()
+
+
+def serve_app(target, origin: str, pages: dict) -> AppServer:
+    """The app's HTTPS server at origin with the run's certificate; skips the test when the
+    run directory (its TLS key) is not at hand, as against a remote deployment."""
+    if target.run_dir is None:
+        pytest.skip("needs the run's TLS key to serve the app")
+    return AppServer(origin, str(target.run_dir / "tls" / "cert.pem"),
+                     str(target.run_dir / "tls" / "key.pem"), pages)
