@@ -315,3 +315,47 @@ def test_cors_on_token_userinfo_and_revoke(target, web_user, http2):
         # without an Origin (a server-side caller) nothing changes
         r = http.post("/oauth/token", data={**form, "refresh_token": tokens["refresh_token"]})
         assert_no_cors(r)
+
+
+def test_cors_for_a_client_registered_at_oidc_register(target, e2e):
+    """A public SPA registered at /oidc/register (no web origins: its callback's origin is
+    its allowed origin, contract.md §1.6) gets CORS on its code exchange and /userinfo."""
+    from authflow import authorize, browser, callback_params, login, signup
+    from authflow import pkce as authflow_pkce
+    origin = "https://registered-spa.e2e.test"
+    with target.client() as http:
+        r = http.post("/oidc/register", json={
+            "client_name": "E2E Registered CORS SPA", "redirect_uris": [origin + "/callback"],
+            "token_endpoint_auth_method": "none"})
+        assert r.status_code == 201, r.text
+    client = {"client_id": r.json()["client_id"], "callback": origin + "/callback"}
+    web = {**e2e["clients"]["E2E Web"], "callback": e2e["callbacks"]["web"]}
+    user = signup(target, web, e2e["connections"]["default"])
+    with browser(target) as http:
+        # an SSO session through a tenant app, then the registered client's code from it
+        assert "code" in callback_params(login(http, target, authorize(http, web), user), web)
+        verifier, challenge = authflow_pkce()
+        cb = callback_params(authorize(http, client, code_challenge=challenge,
+                                       code_challenge_method="S256"), client)
+        r = http.post("/oauth/token", data={
+            "grant_type": "authorization_code", "client_id": client["client_id"],
+            "code": cb["code"], "redirect_uri": client["callback"], "code_verifier": verifier},
+            headers={"Origin": origin})
+        assert r.status_code == 200, r.text
+        assert_cors(r, origin)
+        bearer = {"Authorization": "Bearer " + r.json()["access_token"]}
+        r = http.get("/userinfo", headers={**bearer, "Origin": origin})
+        assert r.status_code == 200, r.text
+        assert_cors(r, origin)
+        for foreign in (FOREIGN, "https://registered-spa.e2e.test.evil.test",
+                        "http://registered-spa.e2e.test"):
+            r = http.get("/userinfo", headers={**bearer, "Origin": foreign})
+            assert r.status_code == 200
+            assert_no_cors(r)
+        # an error answer for it is readable by its origin too
+        r = http.post("/oauth/token", data={
+            "grant_type": "authorization_code", "client_id": client["client_id"],
+            "code": "not-a-code", "redirect_uri": client["callback"], "code_verifier": verifier},
+            headers={"Origin": origin})
+        assert r.status_code == 403 and r.json()["error"] == "invalid_grant", r.text
+        assert_cors(r, origin)
