@@ -124,16 +124,14 @@ token_grant_client_credentials(bus_ctx *ctx, const token_app *app,
     int64_t now = tg_now_s();
     tg_err err;
 
-    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
-        audience = app->cfg->tenant.default_audience;
-    if (audience[0] == '\0')
-        return access_denied(ctx, "No audience parameter was provided, and no default audience "
-                                  "has been configured");
-    api = config_api_by_identifier(app->cfg, audience);
-    if (api == NULL) {
-        snprintf(text, sizeof(text), "Service not enabled within domain: %s", audience);
+    if (token_api_for_audience(app, audience, &api) != TG_OK) {
+        snprintf(text, sizeof(text), "Service not enabled within domain: %s",
+                 audience[0] != '\0' ? audience : app->cfg->tenant.default_audience);
         return access_denied(ctx, text);
     }
+    if (api == NULL)
+        return access_denied(ctx, "No audience parameter was provided, and no default audience "
+                                  "has been configured");
     grant = config_grant_find(app->cfg, client->client_id, api->identifier);
     if (grant == NULL) {
         snprintf(text, sizeof(text),

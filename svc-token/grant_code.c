@@ -190,21 +190,6 @@ code_user(bus_ctx *ctx, const token_app *app, const char *user_id,
     return err;
 }
 
-/* The code's audience (the tenant default when it has none); NULL: an opaque token. */
-static tg_err
-code_api(bus_ctx *ctx, const token_app *app, const char *audience,
-         const config_resource_server **api)
-{
-    *api = NULL;
-    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
-        audience = app->cfg->tenant.default_audience;
-    if (audience[0] == '\0')
-        return TG_OK;
-    if ((*api = config_api_by_identifier(app->cfg, audience)) == NULL)
-        return invalid_grant(ctx, INVALID_CODE, "its API is gone from the tenant");
-    return TG_OK;
-}
-
 tg_err
 token_grant_code(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *req,
                  const token_client_auth *auth, Tollgate__Token__TokenReply *reply)
@@ -226,8 +211,10 @@ token_grant_code(bus_ctx *ctx, const token_app *app, const Tollgate__Token__Toke
         return err;
     if ((err = check_pkce(ctx, auth, code, req->code_verifier)) != TG_OK)
         goto out;
-    if ((err = code_api(ctx, app, code->audience, &ir.api)) != TG_OK)
+    if (token_api_for_audience(app, code->audience, &ir.api) != TG_OK) {
+        err = invalid_grant(ctx, INVALID_CODE, "its API is gone from the tenant");
         goto out;
+    }
     if ((err = code_user(ctx, app, code->user_id, &gu)) != TG_OK)
         goto out;
     ir.user = gu->user;

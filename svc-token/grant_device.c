@@ -27,21 +27,6 @@ invalid_grant(bus_ctx *ctx, const char *why)
                         INVALID_DEVICE_CODE);
 }
 
-/* The API the code was issued for (the tenant default when none); NULL: an opaque token. */
-static tg_err
-device_api(bus_ctx *ctx, const token_app *app, const char *audience,
-           const config_resource_server **api)
-{
-    *api = NULL;
-    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
-        audience = app->cfg->tenant.default_audience;
-    if (audience[0] == '\0')
-        return TG_OK;
-    if ((*api = config_api_by_identifier(app->cfg, audience)) == NULL)
-        return invalid_grant(ctx, "its API is gone from the tenant");
-    return TG_OK;
-}
-
 tg_err
 token_grant_device(bus_ctx *ctx, const token_app *app, const Tollgate__Token__TokenRequest *req,
                    const token_client_auth *auth, Tollgate__Token__TokenReply *reply)
@@ -69,8 +54,10 @@ token_grant_device(bus_ctx *ctx, const token_app *app, const Tollgate__Token__To
         err = TG_EPROTO;
         goto out;
     }
-    if ((err = device_api(ctx, app, grant->audience, &ir.api)) != TG_OK)
+    if (token_api_for_audience(app, grant->audience, &ir.api) != TG_OK) {
+        err = invalid_grant(ctx, "its API is gone from the tenant");
         goto out;
+    }
     if ((err = token_grant_user(ctx, app, grant->user_id, &gu)) == TG_ENOTFOUND) {
         err = invalid_grant(ctx, "its user does not exist any more");
         goto out;

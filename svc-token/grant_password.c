@@ -95,16 +95,12 @@ resolve_audience(bus_ctx *ctx, const token_app *app, const char *audience,
 {
     char text[1024];
 
-    *api = NULL;
-    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
-        audience = app->cfg->tenant.default_audience;
-    if (audience[0] == '\0')
+    if (token_api_for_audience(app, audience, api) == TG_OK)
         return TG_OK;
-    if ((*api = config_api_by_identifier(app->cfg, audience)) == NULL) {
-        snprintf(text, sizeof(text), "Service not enabled within domain: %.900s", audience);
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied", text);
-    }
-    return TG_OK;
+    if (audience[0] == '\0')
+        audience = app->cfg->tenant.default_audience;
+    snprintf(text, sizeof(text), "Service not enabled within domain: %.900s", audience);
+    return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied", text);
 }
 
 /* The end user's IP for brute-force protection: auth0-forwarded-for only from a confidential

@@ -44,6 +44,18 @@ api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, 
 }
 
 tg_err
+token_api_for_audience(const token_app *app, const char *audience,
+                       const config_resource_server **api)
+{
+    *api = NULL;
+    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
+        audience = app->cfg->tenant.default_audience;
+    if (audience[0] == '\0')
+        return TG_OK;
+    return (*api = config_api_by_identifier(app->cfg, audience)) != NULL ? TG_OK : TG_ENOTFOUND;
+}
+
+tg_err
 token_issue_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
                          char **out, int64_t *expires_in)
 {

@@ -33,21 +33,6 @@ bad_request(bus_ctx *ctx, const char *error, const char *text)
     return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, error, text);
 }
 
-/* The API the tokens are for (the tenant default when audience is ""); NULL: opaque. */
-static tg_err
-find_api(bus_ctx *ctx, const token_app *app, const char *audience,
-         const config_resource_server **api)
-{
-    *api = NULL;
-    if (audience[0] == '\0' && app->cfg->tenant.default_audience != NULL)
-        audience = app->cfg->tenant.default_audience;
-    if (audience[0] == '\0')
-        return TG_OK;
-    if ((*api = config_api_by_identifier(app->cfg, audience)) == NULL)
-        return bad_request(ctx, "access_denied", "Service not found");
-    return TG_OK;
-}
-
 /* Mints what was asked into reply (arena copies). */
 static tg_err
 mint(bus_ctx *ctx, const token_app *app, const Tollgate__Token__IssueForAuthorizeRequest *req,
@@ -95,8 +80,8 @@ token_on_issue_for_authorize(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobu
         return bad_request(ctx, "invalid_request", "An ID token needs the openid scope");
     if (req->user_id[0] == '\0')
         return bad_request(ctx, "invalid_request", "No user");
-    if ((err = find_api(ctx, app, req->audience, &ir.api)) != TG_OK)
-        return err;
+    if (token_api_for_audience(app, req->audience, &ir.api) != TG_OK)
+        return bad_request(ctx, "access_denied", "Service not found");
     if ((err = token_grant_user(ctx, app, req->user_id, &gu)) == TG_ENOTFOUND)
         return bad_request(ctx, "access_denied", "The user does not exist any more");
     if (err != TG_OK)

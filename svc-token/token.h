@@ -129,6 +129,11 @@ typedef struct token_issue_req {
                        * token lives token_lifetime_for_web (Auth0: 7200 s by default) */
     const char *code; /* the code issued with the ID token (NULL or "": none): its c_hash */
 } token_issue_req;
+/* The API tokens for audience are for: audience, or the tenant's default_audience when it is
+ * "" (*api NULL when there is neither: an opaque /userinfo token). TG_ENOTFOUND when the
+ * audience names no API of the tenant; each grant words that refusal itself. */
+tg_err token_api_for_audience(const token_app *app, const char *audience,
+                              const config_resource_server **api);
 /* The access token alone: a JWT for ir->api, else an opaque /userinfo token. *out is a heap
  * string the caller frees (tg_free_secret_str); *expires_in its lifetime in seconds. */
 tg_err token_issue_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
