@@ -117,6 +117,11 @@ typedef struct authorize_signup_view {
 /* The signup form (POST /u/signup) with a link back to the login page. Heap string, free();
  * NULL on allocation failure. */
 char *authorize_signup_html(const authorize_signup_view *v);
+/* The /oidc/logout confirmation: a GET form to /oidc/logout with one hidden input per (key,
+ * value) pair of kv (n pairs; NULL or empty values skipped) and a "Log out" button.
+ * client_name may be NULL. Heap string, free(); NULL on allocation failure. */
+char *authorize_logout_confirm_html(const char *friendly_name, const char *client_name,
+                                    const char *const (*kv)[2], size_t n);
 /* The form_post response page: an auto-submitting POST form to action with one hidden input
  * per (key, value) pair of kv (n pairs; NULL or empty values skipped) and a submit button for
  * browsers without script. Heap string, free(); NULL on allocation failure. */
@@ -286,6 +291,15 @@ tg_err authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
                               Tollgate__Authorize__PageReply *reply, const char *cookie_header,
                               const json_t *txn, const char *user_id);
 
+/* ---- logout (logout.c, oidc_logout.c) ------------------------------------------------------ */
+
+/* Ends the SSO session web's cookies name (if any; its clients get back-channel logout), clears
+ * both session cookies, then 302 to target, or with target NULL or "" a "Logged out" page.
+ * target must already be checked against an allow-list. The one way every logout ends. */
+tg_err authorize_logout_finish(bus_ctx *ctx, const authorize_app *app,
+                               Tollgate__Authorize__PageReply *reply,
+                               const Tollgate__Web__Context *web, const char *target);
+
 /* ---- signup (signup.c) --------------------------------------------------------------------- */
 
 /* The database connection a transaction signs users up to: the transaction's `connection`
@@ -402,6 +416,8 @@ tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req, Protob
 tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
                                  ProtobufCMessage *reply);
 tg_err authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
+tg_err authorize_on_oidc_logout(bus_ctx *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage *reply);
 tg_err authorize_on_signup_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_signup_submit(bus_ctx *ctx, const ProtobufCMessage *req,
                                   ProtobufCMessage *reply);

@@ -362,3 +362,33 @@ authorize_device_confirm_html(const char *friendly_name, const char *client_name
           f);
     return finish(f, &buf);
 }
+
+char *
+authorize_logout_confirm_html(const char *friendly_name, const char *client_name,
+                              const char *const (*kv)[2], size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (f == NULL)
+        return NULL;
+    tg_html_page_head(f, friendly_name, "Log out");
+    fputs("<p>", f);
+    if (client_name != NULL && client_name[0] != '\0') {
+        tg_html_put(f, client_name);
+        fputs(" asks to log you out. ", f);
+    }
+    fputs("Do you want to log out?</p>\n<form method=\"get\" action=\"/oidc/logout\">\n", f);
+    for (size_t i = 0; i < n; i++) {
+        if (kv[i][1] == NULL || kv[i][1][0] == '\0')
+            continue;
+        fputs("<input type=\"hidden\" name=\"", f);
+        tg_html_put(f, kv[i][0]);
+        fputs("\" value=\"", f);
+        tg_html_put(f, kv[i][1]);
+        fputs("\">\n", f);
+    }
+    fputs("<button type=\"submit\">Log out</button>\n</form>\n</main>\n</body>\n</html>\n", f);
+    return finish(f, &buf);
+}

@@ -23,6 +23,32 @@
     "https://manage.auth0.com/#/tenant/advanced"
 
 tg_err
+authorize_logout_finish(bus_ctx *ctx, const authorize_app *app,
+                        Tollgate__Authorize__PageReply *reply, const Tollgate__Web__Context *web,
+                        const char *target)
+{
+    authorize_cookies cookies = {0};
+    tg_err err;
+
+    if (web != NULL) {
+        json_t *session = NULL;
+
+        (void)authorize_session_find(app, web->cookie, &session); /* none: nothing to tell */
+        authorize_session_end(app, web->cookie);
+        authorize_session_ended(ctx, app, session); /* back-channel logout tokens */
+        json_decref(session);
+    }
+    if ((err = authorize_session_cookies(ctx, app, NULL, &cookies)) != TG_OK)
+        return err;
+    if (target != NULL && target[0] != '\0')
+        return authorize_reply_redirect(ctx, reply, target, &cookies);
+    return authorize_reply_html(ctx, reply, 200,
+                                authorize_message_html(app->cfg->tenant.friendly_name, "Logged out",
+                                                       NULL, "You have been logged out."),
+                                NULL, &cookies);
+}
+
+tg_err
 authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
 {
     const Tollgate__Authorize__LogoutRequest *req = (const void *)reqm;
@@ -31,9 +57,7 @@ authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage
     const config_strv *allowed = &app->cfg->tenant.allowed_logout_urls;
     const config_client *client = NULL;
     const char *target = req->returnto;
-    authorize_cookies cookies = {0};
     char desc[1536];
-    tg_err err;
 
     if (req->client_id[0] != '\0') {
         if ((client = authorize_client_find(ctx, app, req->client_id)) == NULL) {
@@ -52,20 +76,5 @@ authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage
     if (target[0] == '\0' && client != NULL && allowed->n > 0 &&
         authorize_uri_is_safe(allowed->v[0]))
         target = allowed->v[0];
-    if (req->web != NULL) {
-        json_t *session = NULL;
-
-        (void)authorize_session_find(app, req->web->cookie, &session); /* none: nothing to tell */
-        authorize_session_end(app, req->web->cookie);
-        authorize_session_ended(ctx, app, session); /* back-channel logout tokens */
-        json_decref(session);
-    }
-    if ((err = authorize_session_cookies(ctx, app, NULL, &cookies)) != TG_OK)
-        return err;
-    if (target[0] != '\0')
-        return authorize_reply_redirect(ctx, reply, target, &cookies);
-    return authorize_reply_html(ctx, reply, 200,
-                                authorize_message_html(app->cfg->tenant.friendly_name, "Logged out",
-                                                       NULL, "You have been logged out."),
-                                NULL, &cookies);
+    return authorize_logout_finish(ctx, app, reply, req->web, target);
 }

@@ -26,6 +26,8 @@ const bus_method authorize_methods[] = {
      &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_submit},
     {"authorize.Register", &tollgate__authorize__register_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_register},
+    {"authorize.OidcLogout", &tollgate__authorize__oidc_logout_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_oidc_logout},
     /* internal: svc-token, through the authorize bus device */
     {"authorize.GetClient", &tollgate__authorize__get_client_request__descriptor,
      &tollgate__authorize__get_client_reply__descriptor, authorize_on_get_client},

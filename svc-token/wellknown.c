@@ -110,6 +110,9 @@ token_on_discovery(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage 
     if (app->cfg->tenant.dynamic_client_registration &&
         (reply->registration_endpoint = endpoint(ctx, "oidc/register")) == NULL)
         return TG_ENOMEM;
+    /* RP-initiated logout (svc-authorize's oidc_logout.c) */
+    if ((reply->end_session_endpoint = endpoint(ctx, "oidc/logout")) == NULL)
+        return TG_ENOMEM;
     LIST(grant_types_supported, "authorization_code", "client_credentials", "password",
          "http://auth0.com/oauth/grant-type/password-realm", "refresh_token", "implicit",
          "urn:ietf:params:oauth:grant-type:device_code");

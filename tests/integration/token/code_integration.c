@@ -477,7 +477,7 @@ test_discovery(void **state)
     d = tollgate__token__open_id_configuration__unpack(NULL, res->payload.len, res->payload.data);
     assert_non_null(d);
     assert_string_equal(d->authorization_endpoint, ISSUER "authorize");
-    assert_string_equal(d->end_session_endpoint, "");
+    assert_string_equal(d->end_session_endpoint, ISSUER "oidc/logout");
     assert_int_equal(d->n_code_challenge_methods_supported, 1);
     assert_string_equal(d->code_challenge_methods_supported[0], "S256");
     /* code, plus the implicit and hybrid types svc-authorize answers (issue #4) */
