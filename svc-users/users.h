@@ -234,7 +234,7 @@ tg_err users_mail_compose_reset(const char *from, const char *to, const char *fr
 bool users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);
 /* The reset form page. error (may be NULL) is shown above the form. All text is escaped.
  * Heap string, free(); NULL on allocation failure. */
-char *users_reset_form_html(const char *friendly_name, const char *email, const char *ticket,
+char *users_reset_form_html(const tg_branding *brand, const char *email, const char *ticket,
                             const char *csrf, const char *error, const char *const *details,
                             size_t n_details);
 
@@ -253,6 +253,10 @@ typedef struct users_app {
 const config_connection *users_connection_find(const config *cfg, const char *name);
 bool users_connection_enabled_for(const config *cfg, const config_connection *conn,
                                   const char *client_id);
+/* The same for a client a neighbour service has already authenticated: a client the tenant
+ * file does not list (registered at /oidc/register) may use the domain connections. */
+bool users_connection_enabled_for_verified(const config *cfg, const config_connection *conn,
+                                           const char *client_id);
 
 /* Fills a User (strings from ctx's arena) from a stored user document. */
 tg_err users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *out);

@@ -88,7 +88,7 @@ users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
     if ((conn = users_connection_find(app->cfg, realm)) == NULL)
         return fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
                     "the connection was not found");
-    if (!users_connection_enabled_for(app->cfg, conn, req->client_id))
+    if (!users_connection_enabled_for_verified(app->cfg, conn, req->client_id))
         return fail(ctx, TOLLGATE__BUS__ERROR_CLASS__BAD_REQUEST, "invalid_request",
                     "the connection was disabled");
     protect = conn->brute_force_protection && tenant->brute_force_enabled;

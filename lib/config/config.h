@@ -117,6 +117,7 @@ typedef struct config_connection {
     char *strategy;                 /* "auth0" */
     bool all_clients;               /* enabled_clients absent: every client may use it */
     config_strv enabled_clients;    /* client ids (names resolved as for grants) */
+    bool is_domain_connection;      /* third-party (registered) clients may use it too */
     config_password_policy password_policy; /* passwordPolicy; absent or null: none */
     int64_t min_length;             /* password_complexity_options.min_length; 0 = the level's */
     bool password_history;          /* password_history.enable */

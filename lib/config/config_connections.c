@@ -312,7 +312,9 @@ load_database(config_ctx *c, const json_t *entry, const config *cfg, const json_
     if ((conn->name = strdup(json_string_value(json_object_get(entry, "name")))) == NULL ||
         (conn->strategy = strdup("auth0")) == NULL)
         return config_fail(c, NULL, "out of memory");
-    if ((err = load_enabled_clients(c, entry, cfg, by_name, conn)) != TG_OK)
+    if ((err = load_enabled_clients(c, entry, cfg, by_name, conn)) != TG_OK ||
+        (err = config_get_bool(c, entry, "is_domain_connection", false,
+                               &conn->is_domain_connection)) != TG_OK)
         return err;
     return load_options(c, entry, conn);
 }

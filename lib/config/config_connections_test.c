@@ -36,6 +36,7 @@ test_defaults(void **state)
     assert_non_null(db);
     assert_string_equal(db->strategy, "auth0");
     assert_true(db->all_clients);
+    assert_false(db->is_domain_connection);
     assert_int_equal(db->enabled_clients.n, 0);
     assert_true(config_connection_enabled_for(db, "anyone"));
     assert_int_equal(db->password_policy, CONFIG_PW_NONE);
@@ -409,10 +410,26 @@ test_hostile(void **state)
     free(text);
 }
 
+/* is_domain_connection: a boolean, false by default; anything else is refused. */
+static void
+test_domain_connection(void **state)
+{
+    config *cfg = config_test_load_ok("databases:\n  - {name: Dom, is_domain_connection: true}\n"
+                                      "  - {name: Plain, is_domain_connection: false}\n");
+
+    (void)state;
+    assert_true(config_connection_by_name(cfg, "Dom")->is_domain_connection);
+    assert_false(config_connection_by_name(cfg, "Plain")->is_domain_connection);
+    config_free(cfg);
+    CONFIG_TEST_FAILS("databases:\n  - {name: Dom, is_domain_connection: 'yes'}\n",
+                      "is_domain_connection");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_domain_connection, setup),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_field),
         cmocka_unit_test(test_policies_and_brute_force),

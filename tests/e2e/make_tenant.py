@@ -151,7 +151,7 @@ def main(run_dir: Path) -> None:
                    "default_directory": DB_CONNECTION},
         "clients": clients,
         "databases": [
-            {"name": DB_CONNECTION,
+            {"name": DB_CONNECTION, "is_domain_connection": True,
              "enabled_clients": ["E2E Web", "E2E SPA", "Demo M2M", "E2E Post", "E2E Rotating",
                                  "E2E Implicit", "E2E Implicit SPA", "E2E Backchannel",
                                  "E2E Backchannel Legacy"],

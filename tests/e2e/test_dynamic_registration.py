@@ -5,10 +5,10 @@ answers 201 with the new client, which then works at once on every service: a pu
 bodies get Auth0's error shape, never a 500. Also Auth0's subdomain wildcard callbacks: one
 label in place of the '*', look-alikes get the error page and no redirect.
 
-A registered client is third-party and not enabled on the tenant's database connections, so
-the browser here signs in through a tenant application first and the registered client then
-gets its code from that SSO session (the /authorize path a third-party app takes on Auth0
-once the user has a session)."""
+A registered client is third-party: it may sign users in with the tenant's domain connections
+only (the e2e tenant's default database is one; the others are not), as Auth0's third-party
+applications do. Most tests here sign in through a tenant application first and the registered
+client then gets its code from that SSO session."""
 import secrets
 from urllib.parse import urlencode, urlparse
 
@@ -203,3 +203,23 @@ def test_wildcard_callback(target, e2e_cfg, user):
         assert cb["state"] == "w2" and "code" in cb
         tokens = exchange(http, wild, cb["code"])
         assert tokens.status_code == 200, tokens.text
+
+
+def test_registered_client_logs_in_with_a_domain_connection_only(target, e2e_cfg, user):
+    r = register(target, client_name="E2E Registered Login", redirect_uris=[CALLBACK],
+                 token_endpoint_auth_method="none")
+    assert r.status_code == 201, r.text
+    client = {"client_id": r.json()["client_id"], "callback": CALLBACK}
+    verifier, challenge = pkce()
+    with browser(target) as http:  # no SSO session: the login page, with a password
+        r = authorize(http, client, nonce="dn", code_challenge=challenge,
+                      code_challenge_method="S256")
+        cb = callback_params(login(http, target, r, user), client)
+        tokens = exchange(http, client, cb["code"], verifier, secret=False)
+        assert tokens.status_code == 200, tokens.text
+    with browser(target) as http:  # a connection that is not a domain connection: refused
+        r = authorize(http, client, nonce="dn2", code_challenge=challenge,
+                      code_challenge_method="S256",
+                      connection=e2e_cfg["connections"]["no_signup"])
+        page = login(http, target, r, user)
+        assert page.status_code != 302 or "code=" not in page.headers.get("location", "")
