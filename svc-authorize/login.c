@@ -36,7 +36,10 @@ authorize_txn_target(const json_t *txn, authorize_target *t)
 
     t->redirect_uri = json_string_value(json_object_get(txn, "redirect_uri"));
     t->state = state != NULL ? state : "";
-    t->mode = mode == AUTHORIZE_MODE_FRAGMENT || mode == AUTHORIZE_MODE_FORM_POST
+    /* web_message too: auth0-spa-js's loginWithPopup logs in interactively in the popup,
+     * whose answer page posts to window.opener (the origin was checked at /authorize) */
+    t->mode = mode == AUTHORIZE_MODE_FRAGMENT || mode == AUTHORIZE_MODE_FORM_POST ||
+                      mode == AUTHORIZE_MODE_WEB_MESSAGE
                   ? (authorize_mode)mode
                   : AUTHORIZE_MODE_QUERY;
     t->response_type = (unsigned)json_integer_value(json_object_get(txn, "response_type"));

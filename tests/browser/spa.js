@@ -1,6 +1,6 @@
 // The SPA under test: two auth0-spa-js clients for the same application. `spa` uses refresh
 // tokens (rotating, from the browser); `silent` does not, so its getTokenSilently always takes
-// the hidden iframe with prompt=none and response_mode=web_message. The Playwright suite
+// the hidden iframe with prompt=none and response_mode=web_message (as loginWithPopup's popup). The Playwright suite
 // (tests/e2e/test_browser_spa.py) drives them through window.spaTest.
 (function () {
   var cfg = window.SPA_CONFIG;
@@ -26,6 +26,12 @@
   }
   window.spaTest = {
     login: function () { return settle(spa.loginWithRedirect()); },
+    // loginWithPopup: the interactive login happens in a popup whose answer page posts to
+    // this window (response_mode=web_message); the outcome lands in popupResult
+    popup: function () {
+      window.spaTest.popupResult = null;
+      settle(spa.loginWithPopup()).then(function (r) { window.spaTest.popupResult = r; });
+    },
     handleRedirectCallback: function () { return settle(spa.handleRedirectCallback()); },
     isAuthenticated: function () { return settle(spa.isAuthenticated()); },
     getUser: function () { return settle(spa.getUser()); },

@@ -181,6 +181,52 @@ def test_spa_js_login_silent_auth_refresh_and_logout(target, spa, user, app, chr
         ctx.close()
 
 
+def test_spa_js_login_with_popup(target, spa, user, app, chromium):
+    """loginWithPopup: /authorize with response_mode=web_message opens in a popup, the user
+    logs in there, and the page that answers the login form posts the code to the opener
+    (web_message survives the login transaction); spa-js exchanges it and closes the popup."""
+    base = target.base_url
+    ctx = chromium.new_context()
+    page = ctx.new_page()
+    log, answers = [], []
+    ctx.on("request", lambda req: log.append(req))
+    # the popup is gone by the time the test reads its answers: keep them as they come
+    ctx.on("response", lambda r: answers.append((r.request.method, r.url, r.status, r.headers)))
+    try:
+        page.goto(spa["home"])
+        wait_ready(page)
+        assert call(page, "isAuthenticated") == {"ok": True, "value": False}
+        with page.expect_popup() as opened:
+            page.evaluate("() => { window.spaTest.popup(); }")
+        popup = opened.value
+        popup.wait_for_url(base + "/u/login?**")
+        first = authorize_requests(log, base)[0]
+        assert first["response_mode"] == ["web_message"]
+        assert "prompt" not in first or first["prompt"] == ["login"], first
+        assert first["redirect_uri"] == [spa["home"]]
+        popup.fill("#username", user)
+        popup.fill("#password", PASSWORD)
+        with popup.expect_event("close"):  # spa-js closes it once the answer arrived
+            popup.click("button[type=submit]")
+        page.wait_for_function("() => window.spaTest.popupResult !== null")
+        got = page.evaluate("() => window.spaTest.popupResult")
+        assert got["ok"], got
+        # the answer to the login form was the web_message page, framable by the app only
+        answer = [a for a in answers if a[0] == "POST" and a[1] == base + "/u/login"]
+        assert len(answer) == 1 and answer[0][2] == 200, answer
+        assert f"frame-ancestors {spa['app']};" in answer[0][3]["content-security-policy"]
+        # the code went to the opener, never to the app's callback as a redirect
+        assert not [r for r in log if r.url.startswith(spa["home"] + "?")], log
+        exchange = token_posts(log, base)[-1]
+        assert grant_type_of(exchange) == "authorization_code"
+        assert exchange.response().status == 200
+        assert call(page, "isAuthenticated") == {"ok": True, "value": True}
+        profile = call(page, "getUser")
+        assert profile["ok"] and profile["value"]["email"] == user, profile
+    finally:
+        ctx.close()
+
+
 # ---- over plain HTTP ------------------------------------------------------------------------
 
 def test_web_message_refused_for_an_origin_the_client_did_not_list(target, e2e):
