@@ -11,6 +11,8 @@ from urllib.parse import urlencode, urlparse
 import jwt as pyjwt
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
+from authlib.jose import JsonWebKey, jwt as authlib_jwt
+from authlib.oidc.core import CodeIDToken
 
 from authflow import (PASSWORD, authorize, browser, callback_params, exchange, login, pkce,
                       signup)
@@ -141,7 +143,7 @@ def test_logout_ends_the_session(target, web, user):
         assert "is not defined as a valid URL in \"Allowed Logout URLs\"" in r.text
 
 
-def test_authlib_code_flow_with_pkce(target, web, user):
+def test_authlib_code_flow_with_pkce(target, web, user, jwks):
     verify = target.ca_cert
     with OAuth2Client(web["client_id"], web["client_secret"], scope="openid email",
                       redirect_uri=web["callback"], code_challenge_method="S256",
@@ -158,5 +160,13 @@ def test_authlib_code_flow_with_pkce(target, web, user):
                                       authorization_response=r.headers["location"],
                                       code_verifier=verifier)
     assert token["id_token"] and token["token_type"].lower() == "bearer"
-    claims = pyjwt.decode(token["id_token"], options={"verify_signature": False})
+    # authlib's own OIDC Core §3.1.3.7 validation, against the keys the server publishes
+    claims = authlib_jwt.decode(
+        token["id_token"], JsonWebKey.import_key_set(jwks), claims_cls=CodeIDToken,
+        claims_options={"iss": {"essential": True, "values": [target.issuer]},
+                        "aud": {"essential": True, "values": [web["client_id"]]},
+                        "sub": {"essential": True}, "auth_time": {"essential": True}},
+        claims_params={"nonce": "an", "client_id": web["client_id"],
+                       "access_token": token["access_token"]})
+    claims.validate(leeway=60)
     assert claims["nonce"] == "an"
