@@ -4,8 +4,9 @@
  * knows which client a request belongs to, so only here is the Origin checked against the
  * client's Allowed Web Origins, Allowed Origins (CORS) and the origins of its Allowed Callback
  * URLs (Auth0's "*." subdomain wildcards included, lib/core/origin.c), and echoed with
- * credentials allowed. Clients registered at /oidc/register count as tenant ones. An origin that is not listed gets no
- * Access-Control-Allow-Origin, so the browser withholds the answer from the page.
+ * credentials allowed. Clients registered at /oidc/register count as tenant ones. An origin
+ * that is not listed gets no Access-Control-Allow-Origin, so the browser withholds the answer
+ * from the page.
  */
 #include <string.h>
 

@@ -97,11 +97,16 @@ wildcard_origins_allow_one_label(void **state)
         "https://x.cb.example.com",
     };
     static const char *const refused[] = {
-        "https://apps.example.com",          "https://a.b.apps.example.com",
-        "https://a.apps.example.com.evil.com", "https://evilapps.example.com",
-        "http://a.apps.example.com",         "https://a.apps.example.com:8443",
-        "https://x.cors.example.com",        "https://x.cb.example.com/callback",
-        "https://*.apps.example.com",        "https://a.apps.example.com/",
+        "https://apps.example.com",
+        "https://a.b.apps.example.com",
+        "https://a.apps.example.com.evil.com",
+        "https://evilapps.example.com",
+        "http://a.apps.example.com",
+        "https://a.apps.example.com:8443",
+        "https://x.cors.example.com",
+        "https://x.cb.example.com/callback",
+        "https://*.apps.example.com",
+        "https://a.apps.example.com/",
     };
 
     assert_non_null(wild);

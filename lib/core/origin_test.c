@@ -119,9 +119,10 @@ wildcard_origins_match_one_label(void **state)
                     "https://*.Upper.Example.NET:443/"};
     const size_t n = sizeof(urls) / sizeof(urls[0]);
     static const char *const allowed[] = {
-        "https://app.example.com",     "https://a.example.com",  "https://a-b.example.com",
-        "https://xn--bcher-kva.example.com", "https://123.example.com",
-        "http://x.dev.example.org:8080", "https://app.upper.example.net",
+        "https://app.example.com",       "https://a.example.com",
+        "https://a-b.example.com",       "https://xn--bcher-kva.example.com",
+        "https://123.example.com",       "http://x.dev.example.org:8080",
+        "https://app.upper.example.net",
     };
     static const char *const refused[] = {
         "https://example.com",              /* the bare domain: no label in the '*' */
@@ -136,13 +137,13 @@ wildcard_origins_match_one_label(void **state)
         "https://APP.example.com",          /* not canonical */
         "https://-app.example.com",         /* a label cannot start or end with '-' */
         "https://app-.example.com",
-        "https://app_x.example.com",        /* not a DNS label character */
-        "https://app.example.com/",         /* not an origin */
+        "https://app_x.example.com", /* not a DNS label character */
+        "https://app.example.com/",  /* not an origin */
         "https://evil.com@app.example.com",
         "https://app%2eexample.com",
-        "http://x.dev.example.org",         /* the pattern's port is required */
+        "http://x.dev.example.org", /* the pattern's port is required */
         "http://x.dev.example.org:8081",
-        "https://*.example.com",            /* the pattern itself */
+        "https://*.example.com", /* the pattern itself */
         "null",
         "",
     };
@@ -167,19 +168,19 @@ static void
 malformed_wildcards_list_nothing(void **state)
 {
     static const char *const patterns[] = {
-        "https://*.com",                 /* one fixed label: every .com site */
-        "https://*.0.0.1",               /* the tail of an IPv4 address */
-        "https://*.example.com.",        /* an empty last label */
-        "https://*..example.com",        /* an empty label */
-        "https://*example.com",          /* no dot after the '*' */
-        "https://a*.example.com",        /* the '*' is not the whole first label */
-        "https://x.*.example.com",       /* nor in another label */
-        "https://*.*.example.com",       /* one wildcard only */
+        "https://*.com",                  /* one fixed label: every .com site */
+        "https://*.0.0.1",                /* the tail of an IPv4 address */
+        "https://*.example.com.",         /* an empty last label */
+        "https://*..example.com",         /* an empty label */
+        "https://*example.com",           /* no dot after the '*' */
+        "https://a*.example.com",         /* the '*' is not the whole first label */
+        "https://x.*.example.com",        /* nor in another label */
+        "https://*.*.example.com",        /* one wildcard only */
         "https://*.example.com@evil.com", /* userinfo */
         "https://*.evil.com\\@example.com",
-        "https://*.example.com:0",       /* a bad port */
+        "https://*.example.com:0", /* a bad port */
         "https://*.example.com:99999",
-        "ftp://*.example.com",           /* no web origin */
+        "ftp://*.example.com", /* no web origin */
         "javascript://*.example.com",
         "*.example.com",
         "//*.example.com",
@@ -189,8 +190,9 @@ malformed_wildcards_list_nothing(void **state)
         "*",
     };
     static const char *const candidates[] = {
-        "https://app.example.com", "https://app.com", "https://127.0.0.1", "https://a.b.example.com",
-        "https://evil.com", "https://app.example.com:0", "https://app.[::1]", "https://app",
+        "https://app.example.com", "https://app.com",  "https://127.0.0.1",
+        "https://a.b.example.com", "https://evil.com", "https://app.example.com:0",
+        "https://app.[::1]",       "https://app",
     };
 
     (void)state;
