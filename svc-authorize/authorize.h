@@ -95,16 +95,16 @@ void authorize_sha256_hex(const char *s, char out[65]);
 
 /* A page with a title and one paragraph; error (may be NULL) is shown as a code. All text is
  * escaped. Heap string, free(); NULL on allocation failure. */
-char *authorize_message_html(const char *friendly_name, const char *title, const char *error,
+char *authorize_message_html(const tg_branding *brand, const char *title, const char *error,
                              const char *text);
 /* The login form for transaction state. client_name, username (prefill) and error may be NULL
  * or "". Heap string, free(); NULL on allocation failure. */
-char *authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
+char *authorize_login_html(const tg_branding *brand, const char *client_name, const char *state,
                            const char *csrf, const char *username, const char *error,
                            bool signup_link);
 /* What the signup page shows (signup.c). Strings borrowed; NULL or "" for none. */
 typedef struct authorize_signup_view {
-    const char *friendly_name;
+    const tg_branding *brand;
     const char *client_name;
     const char *state;  /* the login transaction */
     const char *csrf;
@@ -120,7 +120,7 @@ char *authorize_signup_html(const authorize_signup_view *v);
 /* The /oidc/logout confirmation: a GET form to /oidc/logout with one hidden input per (key,
  * value) pair of kv (n pairs; NULL or empty values skipped) and a "Log out" button.
  * client_name may be NULL. Heap string, free(); NULL on allocation failure. */
-char *authorize_logout_confirm_html(const char *friendly_name, const char *client_name,
+char *authorize_logout_confirm_html(const tg_branding *brand, const char *client_name,
                                     const char *const (*kv)[2], size_t n);
 /* The form_post response page: an auto-submitting POST form to action with one hidden input
  * per (key, value) pair of kv (n pairs; NULL or empty values skipped) and a submit button for

@@ -377,7 +377,7 @@ authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *reqm,
              str(session, "user_id"), str(device, "client_id"));
     err = authorize_reply_html(
         ctx, reply, 200,
-        authorize_message_html(app->cfg->tenant.friendly_name,
+        authorize_message_html(&app->cfg->tenant.branding,
                                approve ? "Device connected" : "Request cancelled", NULL,
                                approve ? "Your device is now connected. You can close this "
                                          "window and return to your device."

@@ -63,7 +63,7 @@ state_link(FILE *f, const char *lead, const char *path, const char *state, const
 }
 
 char *
-authorize_message_html(const char *friendly_name, const char *title, const char *error,
+authorize_message_html(const tg_branding *brand, const char *title, const char *error,
                        const char *text)
 {
     char *buf = NULL;
@@ -72,7 +72,7 @@ authorize_message_html(const char *friendly_name, const char *title, const char 
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, title);
+    tg_html_page_head_branded(f, brand, title);
     if (error != NULL && error[0] != '\0') {
         fputs("<p class=\"error\" role=\"alert\"><code>", f);
         text_put(f, error);
@@ -89,7 +89,7 @@ authorize_message_html(const char *friendly_name, const char *title, const char 
 }
 
 char *
-authorize_login_html(const char *friendly_name, const char *client_name, const char *state,
+authorize_login_html(const tg_branding *brand, const char *client_name, const char *state,
                      const char *csrf, const char *username, const char *error, bool signup_link)
 {
     char *buf = NULL;
@@ -99,7 +99,7 @@ authorize_login_html(const char *friendly_name, const char *client_name, const c
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, "Log in");
+    tg_html_page_head_branded(f, brand, "Log in");
     if (client_name != NULL && client_name[0] != '\0') {
         fputs("<p>Log in to continue to ", f);
         tg_html_put(f, client_name);
@@ -202,7 +202,8 @@ input_put(FILE *f, const char *type, const char *name, const char *label, const 
 
 char *
 authorize_signup_html(const authorize_signup_view *v)
-{    char *buf = NULL;
+{
+    char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     bool has_error = v->error != NULL && v->error[0] != '\0';
@@ -210,7 +211,7 @@ authorize_signup_html(const authorize_signup_view *v)
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, v->friendly_name, "Sign up");
+    tg_html_page_head_branded(f, v->brand, "Sign up");
     if (v->client_name != NULL && v->client_name[0] != '\0') {
         fputs("<p>Sign up to continue to ", f);
         tg_html_put(f, v->client_name);
@@ -364,7 +365,7 @@ authorize_device_confirm_html(const char *friendly_name, const char *client_name
 }
 
 char *
-authorize_logout_confirm_html(const char *friendly_name, const char *client_name,
+authorize_logout_confirm_html(const tg_branding *brand, const char *client_name,
                               const char *const (*kv)[2], size_t n)
 {
     char *buf = NULL;
@@ -373,7 +374,7 @@ authorize_logout_confirm_html(const char *friendly_name, const char *client_name
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, "Log out");
+    tg_html_page_head_branded(f, brand, "Log out");
     fputs("<p>", f);
     if (client_name != NULL && client_name[0] != '\0') {
         tg_html_put(f, client_name);

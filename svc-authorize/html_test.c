@@ -14,6 +14,7 @@
 #include "authorize.h"
 
 #define HOSTILE "\"><script>alert('x')</script>&"
+static const tg_branding hostile_brand = {.name = HOSTILE};
 
 static void
 assert_no_raw(const char *html)
@@ -61,7 +62,7 @@ test_form_post_script_hash(void **state)
 static void
 test_login_page_escapes(void **state)
 {
-    char *html = authorize_login_html(HOSTILE, HOSTILE, "txn-1", "csrf-1", HOSTILE, HOSTILE, true);
+    char *html = authorize_login_html(&hostile_brand, HOSTILE, "txn-1", "csrf-1", HOSTILE, HOSTILE, true);
 
     (void)state;
     assert_non_null(html);
@@ -79,7 +80,7 @@ test_login_page_escapes(void **state)
 static void
 test_message_page_escapes(void **state)
 {
-    char *html = authorize_message_html(HOSTILE, "Title", "invalid_request", HOSTILE);
+    char *html = authorize_message_html(&hostile_brand, "Title", "invalid_request", HOSTILE);
 
     (void)state;
     assert_non_null(html);

@@ -127,7 +127,7 @@ reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
     cookies.v[0] = cookie;
     return authorize_reply_html(
         ctx, reply, status,
-        authorize_login_html(app->cfg->tenant.friendly_name, client != NULL ? client->name : NULL,
+        authorize_login_html(&app->cfg->tenant.branding, client != NULL ? client->name : NULL,
                              str(txn, "_id"), str(txn, "csrf"), username, error,
                              authorize_signup_is_offered(app, txn)),
         authorize_form_csp(ctx, str(txn, "redirect_uri")), &cookies);

@@ -43,7 +43,7 @@ authorize_logout_finish(bus_ctx *ctx, const authorize_app *app,
     if (target != NULL && target[0] != '\0')
         return authorize_reply_redirect(ctx, reply, target, &cookies);
     return authorize_reply_html(ctx, reply, 200,
-                                authorize_message_html(app->cfg->tenant.friendly_name, "Logged out",
+                                authorize_message_html(&app->cfg->tenant.branding, "Logged out",
                                                        NULL, "You have been logged out."),
                                 NULL, &cookies);
 }

@@ -195,7 +195,7 @@ reply_confirm(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageR
 
     return authorize_reply_html(
         ctx, reply, 200,
-        authorize_logout_confirm_html(app->cfg->tenant.friendly_name,
+        authorize_logout_confirm_html(&app->cfg->tenant.branding,
                                       client != NULL ? client->name : NULL, kv,
                                       sizeof(kv) / sizeof(kv[0])),
         NULL, NULL);

@@ -12,8 +12,8 @@
 #include "core/util.h"
 
 #define CSP_PAGE                                                                                   \
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "          \
-    "'none'; base-uri 'none'"
+    "default-src 'none'; img-src https:; style-src 'unsafe-inline'; form-action 'self'; "          \
+    "frame-ancestors 'none'; base-uri 'none'"
 /* form_post: the one constant script by hash; the form targets the (trusted) redirect_uri on
  * another origin, so form-action is not restricted here. */
 #define CSP_FORM_POST                                                                              \
@@ -104,7 +104,8 @@ authorize_form_csp(bus_ctx *ctx, const char *redirect_uri)
         snprintf(origin, sizeof(origin), "%.*s", (int)scheme + 1, redirect_uri);
     }
     w = snprintf(csp, sizeof(csp),
-                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' %s; "
+                 "default-src 'none'; img-src https:; style-src 'unsafe-inline'; "
+                 "form-action 'self' %s; "
                  "frame-ancestors 'none'; base-uri 'none'",
                  origin);
     if (w < 0 || (size_t)w >= sizeof(csp))
@@ -144,7 +145,7 @@ authorize_reply_error_page(bus_ctx *ctx, const authorize_app *app,
                            const char *description)
 {
     return authorize_reply_html(ctx, reply, status,
-                                authorize_message_html(app->cfg->tenant.friendly_name,
+                                authorize_message_html(&app->cfg->tenant.branding,
                                                        "Something went wrong", error, description),
                                 NULL, NULL);
 }

@@ -114,7 +114,7 @@ reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
     cookies.v[0] = cookie;
     authorize_policy_text(conn, policy, sizeof(policy));
     authorize_signup_view v = {
-        .friendly_name = app->cfg->tenant.friendly_name,
+        .brand = &app->cfg->tenant.branding,
         .client_name = client != NULL ? client->name : NULL,
         .state = str(txn, "_id"),
         .csrf = str(txn, "csrf"),

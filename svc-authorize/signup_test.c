@@ -29,7 +29,8 @@ count(const char *hay, const char *needle)
 static void
 test_signup_page_escapes(void **state)
 {
-    authorize_signup_view v = {.friendly_name = HOSTILE, .client_name = HOSTILE,
+    const tg_branding brand = {.name = HOSTILE};
+    authorize_signup_view v = {.brand = &brand, .client_name = HOSTILE,
                                .state = "t\"x&y", .csrf = "csrf-1", .email = HOSTILE,
                                .username = HOSTILE, .policy = HOSTILE, .error = HOSTILE,
                                .ask_username = true};
@@ -68,8 +69,9 @@ test_signup_page_without_username(void **state)
 static void
 test_login_page_links_to_signup(void **state)
 {
-    char *with = authorize_login_html("T", "C", "abc_-", "c", "", NULL, true);
-    char *without = authorize_login_html("T", "C", "abc_-", "c", "", NULL, false);
+    const tg_branding brand = {.name = "T"};
+    char *with = authorize_login_html(&brand, "C", "abc_-", "c", "", NULL, true);
+    char *without = authorize_login_html(&brand, "C", "abc_-", "c", "", NULL, false);
 
     (void)state;
     assert_non_null(with);

@@ -28,8 +28,8 @@
 #define CSRF_MAX 128
 #define MAX_DETAILS 8
 #define CSP                                                                                   \
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "    \
-    "'none'; base-uri 'none'"
+    "default-src 'none'; img-src https:; style-src 'unsafe-inline'; form-action 'self'; "     \
+    "frame-ancestors 'none'; base-uri 'none'"
 #define MSG_INVALID                                                                           \
     "This link is invalid or has expired. Request a new password reset email and use the "   \
     "newest link."
@@ -53,7 +53,7 @@ users_csrf_ok(const char *cookie_header, const char *form_token, const char *exp
 }
 
 char *
-users_reset_form_html(const char *friendly_name, const char *email, const char *ticket,
+users_reset_form_html(const tg_branding *brand, const char *email, const char *ticket,
                       const char *csrf, const char *error, const char *const *details,
                       size_t n_details)
 {
@@ -63,7 +63,7 @@ users_reset_form_html(const char *friendly_name, const char *email, const char *
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, "Change your password");
+    tg_html_page_head_branded(f, brand, "Change your password");
     if (email != NULL && email[0] != '\0') {
         fputs("<p>Enter a new password for ", f);
         tg_html_put(f, email);
@@ -110,7 +110,7 @@ users_reset_form_html(const char *friendly_name, const char *email, const char *
 }
 
 static char *
-message_html(const char *friendly_name, const char *title, const char *text)
+message_html(const tg_branding *brand, const char *title, const char *text)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -118,7 +118,7 @@ message_html(const char *friendly_name, const char *title, const char *text)
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, title);
+    tg_html_page_head_branded(f, brand, title);
     fputs("<p>", f);
     tg_html_put(f, text);
     fputs("</p>\n</main>\n</body>\n</html>\n", f);
@@ -171,10 +171,10 @@ out:
     return err;
 }
 
-static const char *
+static const tg_branding *
 friendly(const users_app *app)
 {
-    return app->cfg->tenant.friendly_name;
+    return &app->cfg->tenant.branding;
 }
 
 static tg_err

@@ -35,7 +35,7 @@ static void
 form_escapes_every_value(void **state)
 {
     const char *details[] = {"<b>rule</b>"};
-    char *html = users_reset_form_html("<script>alert(1)</script>", "a\"b@example.com",
+    char *html = users_reset_form_html(&(const tg_branding){.name = "<script>alert(1)</script>"}, "a\"b@example.com",
                                        "tick\"et", "cs<rf", "bad & worse", details, 1);
     (void)state;
 

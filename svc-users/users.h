@@ -234,7 +234,7 @@ tg_err users_mail_compose_reset(const char *from, const char *to, const char *fr
 bool users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);
 /* The reset form page. error (may be NULL) is shown above the form. All text is escaped.
  * Heap string, free(); NULL on allocation failure. */
-char *users_reset_form_html(const char *friendly_name, const char *email, const char *ticket,
+char *users_reset_form_html(const tg_branding *brand, const char *email, const char *ticket,
                             const char *csrf, const char *error, const char *const *details,
                             size_t n_details);
 

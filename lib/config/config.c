@@ -216,6 +216,8 @@ config_load_text(const char *name, const char *text, size_t len, const char *mas
     }
     /* Clients first: grants and connections refer to them by name. */
     if ((err = config_tenant_load(&c, json_object_get(root, "tenant"), cfg)) != TG_OK ||
+        (err = config_branding_load(&c, json_object_get(root, "tenant"),
+                                    json_object_get(root, "branding"), cfg)) != TG_OK ||
         (err = config_clients_load(&c, json_object_get(root, "clients"), cfg)) != TG_OK ||
         (err = config_apis_load(&c, json_object_get(root, "resourceServers"), cfg)) != TG_OK ||
         (err = config_grants_load(&c, json_object_get(root, "clientGrants"), cfg)) != TG_OK ||
@@ -289,6 +291,9 @@ config_free(config *cfg)
     free(cfg->tenant.friendly_name);
     free(cfg->tenant.default_audience);
     free(cfg->tenant.default_directory);
+    free(cfg->tenant.picture_url);
+    free(cfg->tenant.logo_url);
+    free(cfg->tenant.primary_color);
     config_strv_fini(&cfg->tenant.allowed_logout_urls);
     for (size_t i = 0; i < cfg->n_clients; i++)
         config_client_fini(&cfg->clients[i]);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/web.h"
 
 typedef struct config_strv {
     char **v;   /* n entries, each NUL-terminated */
@@ -116,8 +117,8 @@ typedef struct config_connection {
     char *name;
     char *strategy;                 /* "auth0" */
     bool all_clients;               /* enabled_clients absent: every client may use it */
-    config_strv enabled_clients;    /* client ids (names resolved as for grants) */
     bool is_domain_connection;      /* third-party (registered) clients may use it too */
+    config_strv enabled_clients;    /* client ids (names resolved as for grants) */
     config_password_policy password_policy; /* passwordPolicy; absent or null: none */
     int64_t min_length;             /* password_complexity_options.min_length; 0 = the level's */
     bool password_history;          /* password_history.enable */
@@ -160,6 +161,13 @@ typedef struct config_tenant {
     int64_t session_lifetime_s;
     int64_t idle_session_lifetime_s;
     bool session_cookie_persistent;
+    /* Branding (config_branding.c): picture_url, branding.logo_url, branding.colors.primary,
+     * each validated (https URL; #rgb or #rrggbb) or NULL; `branding` points at friendly_name,
+     * the logo (logo_url, else picture_url) and the colour, for tg_html_page_head_branded. */
+    char *picture_url;
+    char *logo_url;
+    char *primary_color;
+    tg_branding branding;
 } config_tenant;
 
 typedef struct config {

@@ -78,6 +78,10 @@ tg_err config_derive(const char *master, const char *prefix, const char *value, 
 tg_err config_tenant_load(config_ctx *c, const json_t *tenant, config *cfg);
 /* The tenant's session_lifetime, idle_session_lifetime and session_cookie (config_session.c). */
 tg_err config_session_load(config_ctx *c, const json_t *tenant, config_tenant *out);
+/* tenant.picture_url and the top-level branding section (config_branding.c); after the tenant
+ * section (it points cfg->tenant.branding at friendly_name). */
+tg_err config_branding_load(config_ctx *c, const json_t *tenant, const json_t *branding,
+                            config *cfg);
 tg_err config_clients_load(config_ctx *c, const json_t *clients, config *cfg);
 tg_err config_apis_load(config_ctx *c, const json_t *apis, config *cfg);
 tg_err config_grants_load(config_ctx *c, const json_t *grants, config *cfg);

@@ -510,7 +510,8 @@ test_code_flow(void **state)
     assert_null(strstr(body(r2), "<script"));
     /* form-action also governs the redirect after the post: the callback's origin, no other */
     assert_string_equal(header(r2, "Content-Security-Policy", 0),
-                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "
+                        "default-src 'none'; img-src https:; style-src 'unsafe-inline'; "
+                        "form-action 'self' "
                         "https://app.example.com; frame-ancestors 'none'; base-uri 'none'");
     assert_string_equal(header(r2, "X-Frame-Options", 0), "DENY");
     assert_string_equal(header(r2, "Referrer-Policy", 0), "no-referrer");
