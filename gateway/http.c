@@ -139,18 +139,30 @@ req_is_tls(h2o_req_t *req)
     return sock != NULL && sock->ssl != NULL;
 }
 
+/* The client's address: the peer's, or behind a trusted proxy the one X-Forwarded-For names
+ * (client_ip.h; every such header, joined in order). */
 static void
-peer_ip(h2o_req_t *req, char *buf, size_t buflen)
+client_ip(const gw_server *srv, h2o_req_t *req, char *buf, size_t buflen)
 {
     struct sockaddr_storage ss;
-    char host[NI_MAXHOST];
+    char host[NI_MAXHOST] = "";
     socklen_t len = 0;
+    h2o_iovec_t xff = {NULL, 0};
+    ssize_t i = -1;
 
     buf[0] = '\0';
     if (req->conn->callbacks->get_peername != NULL)
         len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (len != 0 && h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) != SIZE_MAX)
-        snprintf(buf, buflen, "%s", host);
+    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host) == SIZE_MAX)
+        return;
+    if (srv->cfg.proxies.n > 0)
+        while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-forwarded-for"), i)) !=
+               -1)
+            xff = xff.base == NULL
+                      ? req->headers.entries[i].value
+                      : h2o_concat(&req->pool, xff, h2o_iovec_init(H2O_STRLIT(",")),
+                                   req->headers.entries[i].value);
+    gw_client_ip(&srv->cfg.proxies, host, xff.base, xff.len, buf, buflen);
 }
 
 static const char *
@@ -295,7 +307,7 @@ rate_allows(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
     char key[NI_MAXHOST + 2] = "p|";
     struct timespec mono;
 
-    peer_ip(req, key + 2, sizeof(key) - 2);
+    client_ip(srv, req, key + 2, sizeof(key) - 2);
     clock_gettime(CLOCK_MONOTONIC, &mono);
     gw_ratelimit_take(srv->ratelimit, key, strlen(key), &srv->cfg.rate_password,
                       (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000, (int64_t)time(NULL),
@@ -393,14 +405,15 @@ cookie_string(h2o_req_t *req)
 /* Fills the `web` context of msg from the connection and headers. Returns false with a 400
  * already sent when the Authorization header is unusable. */
 static bool
-fill_web(h2o_req_t *req, gw_reqstate *st, ProtobufCMessage *msg, ProtobufCAllocator *arena)
+fill_web(const gw_server *srv, h2o_req_t *req, gw_reqstate *st, ProtobufCMessage *msg,
+         ProtobufCAllocator *arena)
 {
     Tollgate__Web__Context *web =
         (Tollgate__Web__Context *)gw_message_new(&tollgate__web__context__descriptor, arena);
     size_t n_auth = 0;
     char ip[NI_MAXHOST];
 
-    peer_ip(req, ip, sizeof(ip));
+    client_ip(srv, req, ip, sizeof(ip));
     web->client_ip = h2o_strdup(&req->pool, ip, SIZE_MAX).base;
     web->forwarded_for = header_string(req, "auth0-forwarded-for");
     web->user_agent = header_string(req, "user-agent");
@@ -621,7 +634,8 @@ handle(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
      * normally sits behind an ingress, where every peer is the proxy and a per-address limit
      * would be one global limit (a trusted-proxy option for X-Forwarded-For is not built). */
     if ((route->flags & GW_ROUTE_RATE_PASSWORD) && srv->cfg.rate_password.limit > 0 &&
-        (req_is_tls(req) || srv->cfg.rate_limit_cleartext) && !rate_allows(srv, req, st)) {
+        (req_is_tls(req) || srv->cfg.rate_limit_cleartext || srv->cfg.proxies.n > 0) &&
+        !rate_allows(srv, req, st)) {
         send_error(req, st, 429, "too_many_requests", desc_429);
         return;
     }
@@ -640,7 +654,7 @@ handle(gw_server *srv, h2o_req_t *req, gw_reqstate *st)
             send_error(req, st, status, "invalid_request", perr.description);
         return;
     }
-    if (!fill_web(req, st, msg, &arena))
+    if (!fill_web(srv, req, st, msg, &arena))
         return;
     if ((issuer = issuer_for(srv, req)) == NULL) {
         send_error(req, st, 400, "invalid_request", "Missing or invalid Host header");
@@ -695,7 +709,7 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
     gettimeofday(&now, NULL);
     if (rid != NULL)
         snprintf(rid_buf, sizeof(rid_buf), "%.*s", (int)rid->value.len, rid->value.base);
-    peer_ip(req, ip, sizeof(ip));
+    client_ip(srv, req, ip, sizeof(ip));
     memset(&e, 0, sizeof(e));
     e.ts_ms = (int64_t)begin.tv_sec * 1000 + begin.tv_usec / 1000;
     e.request_id = rid_buf;

@@ -54,6 +54,9 @@ static const opt_def opts[] = {
     INT_OPT("rate-limit-cleartext", "TG_RATE_LIMIT_CLEARTEXT", "0", 0, 1, rate_limit_cleartext,
             "1 = apply the per-address limits on the cleartext port too (default 0: its peer is "
             "usually an ingress)"),
+    STR_OPT("trusted-proxies", "TG_TRUSTED_PROXIES", NULL, trusted_proxies,
+            "CIDR,...: proxies whose X-Forwarded-For names the client (the right-most address "
+            "that is not one of them); default none: the peer is the client"),
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -318,6 +321,8 @@ gw_options_parse(int argc, char *const *argv, gw_getenv_fn getenv_fn, gw_config 
             return GW_OPTIONS_USAGE;
     }
     if (!bus_check(cfg, errbuf, errlen))
+        return GW_OPTIONS_USAGE;
+    if (gw_proxies_parse(cfg->trusted_proxies, &cfg->proxies, errbuf, errlen) != TG_OK)
         return GW_OPTIONS_USAGE;
     if (cfg->issuer != NULL && cfg->issuer[0] == '\0')
         cfg->issuer = NULL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "client_ip.h"
 #include "ratelimit.h"
 
 #define GW_OPTIONS_MAX_BUS 8 /* services (matches GW_MAX_SERVICES) */
@@ -40,8 +41,13 @@ typedef struct gw_config {
      * GW_ROUTE_RATE_PASSWORD, with a burst of N. */
     gw_rate rate_password;
     /* 1: per-address limits also on the cleartext port. Default 0: that port normally sits
-     * behind an ingress, whose address every request shares (no trusted-proxy support yet). */
+     * behind an ingress, whose address every request shares; with --trusted-proxies set the
+     * client is known there too and the limits apply on both ports. */
     int64_t rate_limit_cleartext;
+    /* `--trusted-proxies CIDR,...` (TG_TRUSTED_PROXIES): peers whose X-Forwarded-For names the
+     * client (client_ip.h); parsed into proxies. Empty: the peer is the client. */
+    const char *trusted_proxies;
+    gw_proxies proxies;
 } gw_config;
 
 typedef enum gw_options_result {

@@ -132,6 +132,23 @@ refusals(void **state)
 }
 
 /* --bus SERVICE=URL beats TG_BUS_<SERVICE> beats the default; --bus-token is --bus token=. */
+/* --trusted-proxies / TG_TRUSTED_PROXIES: parsed at start, bad lists refused as usage errors. */
+static void
+trusted_proxies(void **state)
+{
+    char *ok[] = {"gw", "--trusted-proxies", "10.0.0.0/8, fd00::/8"};
+    char *bad[] = {"gw", "--trusted-proxies", "10.0.0.0/8,ingress.local"};
+    gw_config c;
+
+    (void)state;
+    assert_int_equal(parse(NULL, 3, ok, &c), GW_OPTIONS_OK);
+    assert_int_equal(c.proxies.n, 2);
+    assert_true(gw_proxies_has(&c.proxies, "10.1.1.1"));
+    assert_int_equal(parse(NULL, 1, ok, &c), GW_OPTIONS_OK);
+    assert_int_equal(c.proxies.n, 0);
+    assert_int_equal(parse(NULL, 3, bad, &c), GW_OPTIONS_USAGE);
+}
+
 static void
 bus_services(void **state)
 {
@@ -230,7 +247,7 @@ main(void)
         cmocka_unit_test(defaults),     cmocka_unit_test(env_then_command_line),
         cmocka_unit_test(refusals),     cmocka_unit_test(bus_services),
         cmocka_unit_test(bus_refusals), cmocka_unit_test(help_and_disabling),
-        cmocka_unit_test(rate_limits),
+        cmocka_unit_test(rate_limits),    cmocka_unit_test(trusted_proxies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

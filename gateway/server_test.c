@@ -267,8 +267,11 @@ setup(void **state)
                      .rate_limit_cleartext = 1}; /* the tests speak cleartext */
     SSL_CTX *ssl;
     http_reply r;
+    char perr[128];
 
     (void)state;
+    /* 127.0.0.4 plays an ingress whose X-Forwarded-For names the client */
+    assert_int_equal(gw_proxies_parse("127.0.0.4", &cfg.proxies, perr, sizeof(perr)), TG_OK);
     log_init("gateway-test", TG_LOG_WARN);
     gw_signals_init(); /* before any thread: SIGTERM reaches the loop's signalfd only */
     snprintf(fx.bus_url, sizeof(fx.bus_url), "ipc:///tmp/tg-gw-test-%d.ipc", (int)getpid());
@@ -406,6 +409,49 @@ client_leaving_before_the_reply_is_harmless(void **state)
     assert_int_equal(r.status, 200);
 }
 
+/* Behind a trusted proxy the client is the right-most untrusted X-Forwarded-For address, for
+ * the services (web.client_ip) and for the per-address limits; from anyone else the header
+ * means nothing. */
+static void
+trusted_proxy_names_the_client(void **state)
+{
+    static const char *const cases[][3] = {
+        /* from,       X-Forwarded-For header lines,                    the client */
+        {"127.0.0.4", "X-Forwarded-For: 203.0.113.9\r\n", "203.0.113.9"},
+        {"127.0.0.5", "X-Forwarded-For: 203.0.113.9\r\n", "127.0.0.5"},
+        {"127.0.0.4", "X-Forwarded-For: 6.6.6.6, 198.51.100.1, 127.0.0.4\r\n", "198.51.100.1"},
+        {"127.0.0.4", "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 198.51.100.2\r\n",
+         "198.51.100.2"},
+        {"127.0.0.4", "X-Forwarded-For: 198.51.100.3, not-an-ip\r\n", "127.0.0.4"},
+        {"127.0.0.4", "", "127.0.0.4"},
+    };
+    char req[512], want[96];
+    http_reply r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(req, sizeof(req),
+                 "POST /oauth/token HTTP/1.1\r\nHost: gw.test\r\n%sContent-Type: "
+                 "application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\n"
+                 "grant_type=ok",
+                 cases[i][1]);
+        roundtrip_from(cases[i][0], req, &r);
+        assert_int_equal(r.status, 200);
+        snprintf(want, sizeof(want), " ip=%s ", cases[i][2]);
+        if (strstr(r.body, want) == NULL)
+            fail_msg("case %zu: wanted%s in %s", i, want, r.body);
+    }
+    /* the forwarded client has its own bucket, not the ingress's */
+    snprintf(req, sizeof(req),
+             "POST /oauth/token HTTP/1.1\r\nHost: gw.test\r\nX-Forwarded-For: 192.0.2.77\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\n"
+             "grant_type=ok");
+    roundtrip_from("127.0.0.4", req, &r);
+    assert_non_null(strstr(r.head, "x-ratelimit-remaining: 29\r\n"));
+    roundtrip_from("127.0.0.4", req, &r);
+    assert_non_null(strstr(r.head, "x-ratelimit-remaining: 28\r\n"));
+}
+
 static void
 rate_limit_per_address(void **state)
 {
@@ -514,6 +560,7 @@ main(void)
         cmocka_unit_test(gateway_refusals_are_json),
         cmocka_unit_test(client_leaving_before_the_reply_is_harmless),
         cmocka_unit_test(rate_limit_per_address),
+        cmocka_unit_test(trusted_proxy_names_the_client),
         cmocka_unit_test(cors_preflight_and_service_approval),
         cmocka_unit_test(stop_finishes_in_flight_work),
     };
