@@ -100,6 +100,9 @@ measure() {
                 'BEGIN {s=(b-a)/clk; if (s > 0) printf "%s %.2f cores; ", n, s/w}'
         done
         echo
+        if ! codes_of "$work/$name.txt" | grep -qE '(0 4xx, 0 5xx|, 0 not 2xx/3xx)$'; then
+            echo "    **not every answer was a success: this rate does not count**"
+        fi
     } > "$work/$name.md"
 }
 

@@ -90,9 +90,20 @@ cc_body=$work/cc.form
 printf 'grant_type=client_credentials&client_id=%s&client_secret=%s&audience=%s' \
     "$(enc "$DEMO_M2M_CLIENT_ID")" "$(enc "$DEMO_M2M_CLIENT_SECRET")" "$(enc "$DEMO_API_AUDIENCE")" > "$cc_body"
 
-# Two refresh tokens: one from the login above (scope with openid: every refresh signs an access
-# token and an ID token) and one from a login with scope offline_access only (one signature per
-# refresh, the same signing work as a client_credentials grant).
+h2=(h2load -t 1 -H 'content-type: application/x-www-form-urlencoded')
+"${h2[@]}" -n 200 -c 4 -m 4 -d "$cc_body" "$BASE_URL/oauth/token" > /dev/null 2>&1 || true # warm-up
+load_run=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# login streams: each is an argon2id verification, so fewer in flight than for the cheap paths
+measure login "${h2[@]}" -n "$logins" -c "$clients" -m 2 -d "$login_body" "$BASE_URL/oauth/token"
+measure userinfo h2load -t 1 -n "$requests" -c "$clients" -m "$streams" \
+    -H "authorization: Bearer $access_token" "$BASE_URL/userinfo"
+measure client_credentials "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$cc_body" "$BASE_URL/oauth/token"
+# Two refresh tokens, taken after the login load (its 1,500 logins each start a refresh-token
+# family, and svc-token keeps Auth0's 200 per user and application, revoking the oldest): one
+# from a login with scope openid (every refresh signs an access token and an ID token) and one
+# from a login with scope offline_access only (one signature per refresh, the same signing work
+# as a client_credentials grant).
 login_as() { # login_as SCOPE OUT.json
     printf 'grant_type=password&client_id=%s&client_secret=%s&username=%s&password=%s&scope=%s' \
         "$(enc "$DEMO_WEB_CLIENT_ID")" "$(enc "$DEMO_WEB_CLIENT_SECRET")" "$(enc "$email")" \
@@ -118,6 +129,9 @@ refresh_form() {
 status=$(login_as "offline_access" "$work/login-offline.json")
 [ "$status" = 200 ] || tg_die "password grant (scope offline_access) failed ($status)"
 refresh_token_at=$(jfield refresh_token < "$work/login-offline.json")
+status=$(login_as "openid profile email offline_access" "$work/login-openid.json")
+[ "$status" = 200 ] || tg_die "password grant (scope openid ... offline_access) failed ($status)"
+refresh_token=$(jfield refresh_token < "$work/login-openid.json")
 if [ -z "$refresh_token" ] || [ -z "$refresh_token_at" ]; then
     refresh_note="no refresh_token in the password-grant reply (scope offline_access asked)"
 else
@@ -125,15 +139,6 @@ else
     [ -z "$refresh_note" ] && refresh_form refresh_at "$refresh_token_at"
 fi
 
-h2=(h2load -t 1 -H 'content-type: application/x-www-form-urlencoded')
-"${h2[@]}" -n 200 -c 4 -m 4 -d "$cc_body" "$BASE_URL/oauth/token" > /dev/null 2>&1 || true # warm-up
-load_run=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# login streams: each is an argon2id verification, so fewer in flight than for the cheap paths
-measure login "${h2[@]}" -n "$logins" -c "$clients" -m 2 -d "$login_body" "$BASE_URL/oauth/token"
-measure userinfo h2load -t 1 -n "$requests" -c "$clients" -m "$streams" \
-    -H "authorization: Bearer $access_token" "$BASE_URL/userinfo"
-measure client_credentials "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$cc_body" "$BASE_URL/oauth/token"
 if [ -z "$refresh_note" ]; then
     measure refresh "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$work/refresh.form" "$BASE_URL/oauth/token"
     measure refresh_at "${h2[@]}" -n "$requests" -c "$clients" -m "$streams" -d "$work/refresh_at.form" "$BASE_URL/oauth/token"
