@@ -43,6 +43,7 @@ typedef struct authorize_app {
 #define AUTHORIZE_COLL_TXN "transactions"
 #define AUTHORIZE_COLL_SESSIONS "sessions"
 #define AUTHORIZE_COLL_CODES "codes"
+#define AUTHORIZE_COLL_CONSENTS "consents" /* consent.c */
 tg_err authorize_store_ensure(store *st);
 
 #define AUTHORIZE_TXN_SECONDS 600 /* a login transaction lives 10 minutes */
@@ -145,7 +146,7 @@ char *authorize_web_message_html(const char *origin, const char *const (*kv)[2],
 /* ---- replies (reply.c) ------------------------------------------------------------------ */
 
 /* Set-Cookie values of one reply (borrowed strings). */
-#define AUTHORIZE_MAX_COOKIES 4
+#define AUTHORIZE_MAX_COOKIES 6
 typedef struct authorize_cookies {
     const char *v[AUTHORIZE_MAX_COOKIES];
     size_t n;
@@ -252,6 +253,8 @@ typedef struct authorize_grant {
     const char *sid;
     const char *code_challenge;
     const char *code_challenge_method;
+    bool prompt_consent; /* prompt=consent: ask a third-party application's user again */
+    bool prompt_none;    /* prompt=none: consent missing is consent_required */
 } authorize_grant;
 
 /* Mints a code for g: base64url(32 random bytes); only its SHA-256 hex is stored as _id of
@@ -299,6 +302,26 @@ tg_err authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
 tg_err authorize_logout_finish(bus_ctx *ctx, const authorize_app *app,
                                Tollgate__Authorize__PageReply *reply,
                                const Tollgate__Web__Context *web, const char *target);
+
+/* ---- consent for third-party applications (consent.c) ------------------------------------- */
+
+/* Whether user_id has granted client_id every word of scope for audience. */
+bool authorize_consent_is_granted(const authorize_app *app, const char *user_id,
+                                  const char *client_id, const char *audience, const char *scope);
+/* Called by authorize_complete before anything is issued: for a third-party client whose user
+ * has not granted g's scopes (or g->prompt_consent), answers with the consent page (cookies,
+ * borrowed, go with it), or consent_required with g->prompt_none, and sets *handled. A
+ * first-party client, or a grant already given, leaves *handled false and reply untouched. */
+tg_err authorize_consent_check(bus_ctx *ctx, const authorize_app *app,
+                               Tollgate__Authorize__PageReply *reply, const authorize_target *t,
+                               const authorize_grant *g, const authorize_cookies *cookies,
+                               bool *handled);
+/* The consent page: the application, the API (audience name) and the requested scopes, with
+ * Accept and Decline buttons posting to /u/consent. Heap string, free(); NULL on allocation
+ * failure. */
+char *authorize_consent_html(const tg_branding *brand, const char *client_name,
+                             const char *api_name, const char *scope, const char *state,
+                             const char *csrf);
 
 /* ---- signup (signup.c) --------------------------------------------------------------------- */
 
@@ -411,6 +434,7 @@ const char *authorize_register_check(const Tollgate__Authorize__RegisterRequest 
 tg_err authorize_on_register(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_get_client(bus_ctx *ctx, const ProtobufCMessage *req,
                                ProtobufCMessage *reply);
+
 tg_err authorize_on_authorize(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
@@ -418,6 +442,8 @@ tg_err authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *req,
 tg_err authorize_on_logout(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_oidc_logout(bus_ctx *ctx, const ProtobufCMessage *req,
                                 ProtobufCMessage *reply);
+tg_err authorize_on_consent_submit(bus_ctx *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage *reply);
 tg_err authorize_on_signup_page(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 tg_err authorize_on_signup_submit(bus_ctx *ctx, const ProtobufCMessage *req,
                                   ProtobufCMessage *reply);

@@ -183,6 +183,10 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
         c->scope, "audience", c->audience, "connection", req->connection, "code_challenge",
         req->code_challenge, "code_challenge_method", req->code_challenge_method, "login_hint",
         req->login_hint, "response_type", (json_int_t)c->response_type);
+    if (doc != NULL && json_object_set_new(doc, "prompt", json_string(req->prompt)) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     tg_err err;
 
     if (doc == NULL)
@@ -213,6 +217,12 @@ authorize_complete(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__
     char *code = NULL;
     tg_err err;
 
+    bool handled;
+
+    /* a third-party application may have to ask the user first (consent.c) */
+    if ((err = authorize_consent_check(ctx, app, reply, t, g, cookies, &handled)) != TG_OK ||
+        handled)
+        return err;
     authorize_session_add_client(app, g->sid, g->client_id); /* back-channel logout */
     if (authorize_response_type_has_tokens(t->response_type))
         return authorize_implicit_complete(ctx, app, reply, t, g, cookies);
@@ -243,6 +253,8 @@ issue_from_session(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__
         .sid = sid != NULL ? sid : "",
         .code_challenge = req->code_challenge,
         .code_challenge_method = req->code_challenge_method,
+        .prompt_consent = strcmp(req->prompt, "consent") == 0,
+        .prompt_none = c->prompt_none,
     };
 
     return authorize_complete(ctx, app, reply, t, &g, NULL);

@@ -5,6 +5,7 @@
  * page's CSP allows (reply.c).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/web.h"
 #include "authorize.h"
@@ -391,5 +392,51 @@ authorize_logout_confirm_html(const tg_branding *brand, const char *client_name,
         fputs("\">\n", f);
     }
     fputs("<button type=\"submit\">Log out</button>\n</form>\n</main>\n</body>\n</html>\n", f);
+    return finish(f, &buf);
+}
+
+char *
+authorize_consent_html(const tg_branding *brand, const char *client_name, const char *api_name,
+                       const char *scope, const char *state, const char *csrf)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    const char *p = scope;
+
+    if (f == NULL)
+        return NULL;
+    tg_html_page_head_branded(f, brand, "Authorize application");
+    fputs("<p><strong>", f);
+    tg_html_put(f, client_name);
+    fputs("</strong> is requesting access to your account", f);
+    if (api_name != NULL && api_name[0] != '\0') {
+        fputs(" and to <strong>", f);
+        tg_html_put(f, api_name);
+        fputs("</strong>", f);
+    }
+    fputs(":</p>\n<ul id=\"scopes\">\n", f);
+    while (p != NULL && *p) {
+        size_t n = strcspn(p, " ");
+        if (n > 0) {
+            char *word = strndup(p, n);
+            fputs("<li>", f);
+            tg_html_put(f, word);
+            fputs("</li>\n", f);
+            free(word);
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    fputs("</ul>\n<form method=\"post\" action=\"/u/consent\">\n"
+          "<input type=\"hidden\" name=\"state\" value=\"",
+          f);
+    tg_html_put(f, state);
+    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
+    tg_html_put(f, csrf);
+    fputs("\">\n<button type=\"submit\" name=\"action\" value=\"accept\">Accept</button>\n"
+          "<button type=\"submit\" name=\"action\" value=\"deny\">Decline</button>\n"
+          "</form>\n</main>\n</body>\n</html>\n",
+          f);
     return finish(f, &buf);
 }

@@ -220,6 +220,7 @@ authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
         .sid = sid,
         .code_challenge = str(txn, "code_challenge"),
         .code_challenge_method = str(txn, "code_challenge_method"),
+        .prompt_consent = strcmp(str(txn, "prompt"), "consent") == 0,
     };
     authorize_txn_target(txn, &t);
     LOG_INFO("login of user %s for client %s", user_id, g.client_id);

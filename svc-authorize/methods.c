@@ -24,10 +24,12 @@ const bus_method authorize_methods[] = {
      &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_page},
     {"authorize.DeviceConfirmSubmit", &tollgate__device__confirm_submit_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_device_confirm_submit},
-    {"authorize.Register", &tollgate__authorize__register_request__descriptor,
-     &tollgate__authorize__page_reply__descriptor, authorize_on_register},
     {"authorize.OidcLogout", &tollgate__authorize__oidc_logout_request__descriptor,
      &tollgate__authorize__page_reply__descriptor, authorize_on_oidc_logout},
+    {"authorize.Register", &tollgate__authorize__register_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_register},
+    {"authorize.ConsentSubmit", &tollgate__authorize__consent_submit_request__descriptor,
+     &tollgate__authorize__page_reply__descriptor, authorize_on_consent_submit},
     /* internal: svc-token, through the authorize bus device */
     {"authorize.GetClient", &tollgate__authorize__get_client_request__descriptor,
      &tollgate__authorize__get_client_reply__descriptor, authorize_on_get_client},
@@ -42,7 +44,8 @@ tg_err
 authorize_store_ensure(store *st)
 {
     static const char *const colls[] = {AUTHORIZE_COLL_TXN, AUTHORIZE_COLL_SESSIONS,
-                                        AUTHORIZE_COLL_CODES, AUTHORIZE_COLL_CLIENTS};
+                                        AUTHORIZE_COLL_CODES, AUTHORIZE_COLL_CLIENTS,
+                                        AUTHORIZE_COLL_CONSENTS};
     tg_err err;
 
     for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)

@@ -196,6 +196,12 @@ def main(run_dir: Path) -> None:
                           grant_types=["authorization_code"],
                           callbacks=["https://*.wild.e2e.test/callback"]))
     tenant["databases"][0]["enabled_clients"] += ["E2E Wildcard"]
+    # A third-party application (is_first_party false): its users are asked for consent
+    # (test_authorize_consent.py).
+    clients.append(client("E2E Third Party", "client_secret_post", app_type="regular_web",
+                          grant_types=["authorization_code"], is_first_party=False,
+                          callbacks=["https://third.e2e.test/callback"]))
+    tenant["databases"][0]["enabled_clients"] += ["E2E Third Party"]
     # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
     # outbox folder.
     if os.environ.get("SMTP_PORT"):
@@ -230,6 +236,7 @@ def main(run_dir: Path) -> None:
         "other_key": str(run_dir / "e2e_other_key.pem"),
     }
     info["browser_app"] = BROWSER_APP
+    info["callbacks"]["third"] = "https://third.e2e.test/callback"
     (run_dir / "e2e_clients.json").write_text(json.dumps(info, indent=2))
 
 
