@@ -91,6 +91,8 @@ oversized_param(const Tollgate__Authorize__AuthorizeRequest *req)
         {"login_hint", req->login_hint},
         {"code_challenge", req->code_challenge},
         {"prompt", req->prompt},
+        {"organization", req->organization},
+        {"invitation", req->invitation},
     };
 
     for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
@@ -167,6 +169,14 @@ check_request(const authorize_app *app, const config_client *client,
         snprintf(desc, desclen, "Invalid max_age");
         return "invalid_request";
     }
+    /* organizations are carried in the transaction; a tenant without any has none to name */
+    if ((req->organization[0] != '\0' || req->invitation[0] != '\0') &&
+        !app->cfg->has_organizations) {
+        snprintf(desc, desclen, "parameter %s is invalid: %.200s",
+                 req->organization[0] != '\0' ? "organization" : "invitation",
+                 req->organization[0] != '\0' ? req->organization : req->invitation);
+        return "invalid_request";
+    }
     return NULL;
 }
 
@@ -183,7 +193,10 @@ start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
         c->scope, "audience", c->audience, "connection", req->connection, "code_challenge",
         req->code_challenge, "code_challenge_method", req->code_challenge_method, "login_hint",
         req->login_hint, "response_type", (json_int_t)c->response_type);
-    if (doc != NULL && json_object_set_new(doc, "prompt", json_string(req->prompt)) != 0) {
+    if (doc != NULL && (json_object_set_new(doc, "prompt", json_string(req->prompt)) != 0 ||
+                        json_object_set_new(doc, "organization", json_string(req->organization)) !=
+                            0 ||
+                        json_object_set_new(doc, "invitation", json_string(req->invitation)) != 0)) {
         json_decref(doc);
         doc = NULL;
     }

@@ -214,6 +214,7 @@ config_load_text(const char *name, const char *text, size_t len, const char *mas
         err = config_fail(&c, NULL, "out of memory");
         goto out;
     }
+    cfg->has_organizations = config_value_is_set(json_object_get(root, "organizations"));
     /* Clients first: grants and connections refer to them by name. */
     if ((err = config_tenant_load(&c, json_object_get(root, "tenant"), cfg)) != TG_OK ||
         (err = config_branding_load(&c, json_object_get(root, "tenant"),

@@ -182,6 +182,9 @@ typedef struct config {
     config_connection *connections; /* database connections only, for now */
     size_t n_connections;
     config_email email;
+    /* The file has a non-empty top-level `organizations` section. Organizations themselves are
+     * not supported yet; without any, /authorize refuses `organization` and `invitation`. */
+    bool has_organizations;
 } config;
 
 /* Loads and validates the tenant file at path. master_key (borrowed, may be NULL only when

@@ -210,6 +210,7 @@ hidden(const char *html, const char *name, char *out, size_t len)
 typedef struct az_args {
     const char *client_id, *redirect_uri, *response_type, *state, *nonce, *scope, *audience,
         *prompt, *max_age, *response_mode, *code_challenge, *code_challenge_method, *cookie;
+    const char *organization, *invitation;
 } az_args;
 
 static Tollgate__Authorize__PageReply *
@@ -231,6 +232,8 @@ authorize(const az_args *a)
     SET(response_mode, a->response_mode);
     SET(code_challenge, a->code_challenge);
     SET(code_challenge_method, a->code_challenge_method);
+    SET(organization, a->organization);
+    SET(invitation, a->invitation);
 #undef SET
     web.cookie = (char *)(a->cookie != NULL ? a->cookie : "");
     web.client_ip = "192.0.2.10";
@@ -957,6 +960,32 @@ test_tenant_session_settings(void **state)
     config_free(cfg);
 }
 
+/* A tenant file without organizations has none to log in to: organization and invitation go
+ * back to the client as invalid_request (the redirect_uri is trusted by then). */
+static void
+test_organization_without_organizations(void **state)
+{
+    Tollgate__Authorize__PageReply *r;
+    (void)state;
+
+    az_args org = {.organization = "org_W4ZC2xXkzGBYhJfe", .state = "o"};
+    r = authorize(&org);
+    assert_error_redirect(r, CALLBACK, "invalid_request",
+                          "parameter organization is invalid: org_W4ZC2xXkzGBYhJfe", "o");
+    page_free(r);
+    az_args inv = {.invitation = "inv-ticket-1"};
+    r = authorize(&inv);
+    assert_error_redirect(r, CALLBACK, "invalid_request",
+                          "parameter invitation is invalid: inv-ticket-1", NULL);
+    page_free(r);
+    /* never before the client is known: an unknown client still gets the page */
+    az_args unknown = {.client_id = "nobody", .organization = "org_x"};
+    r = authorize(&unknown);
+    assert_int_equal(r->http->status, 400);
+    assert_true(r->http->location == NULL || r->http->location[0] == '\0');
+    page_free(r);
+}
+
 static void
 test_csrf_refused(void **state)
 {
@@ -1069,6 +1098,7 @@ main(void)
         cmocka_unit_test(test_fragment_mode),
         cmocka_unit_test(test_idle_session_expires),
         cmocka_unit_test(test_tenant_session_settings),
+        cmocka_unit_test(test_organization_without_organizations),
         cmocka_unit_test(test_csrf_refused),
         cmocka_unit_test(test_logout),
     };
