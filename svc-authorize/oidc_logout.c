@@ -120,7 +120,7 @@ verify_with_tenant_key(bus_ctx *ctx, const authorize_app *app, const jose_jws *j
 /* The one application an ID token is for: aud a string, or an array with azp naming one of
  * its entries (OIDC Core §2). */
 static const config_client *
-audience_client(const authorize_app *app, const json_t *claims)
+audience_client(bus_ctx *ctx, const authorize_app *app, const json_t *claims)
 {
     const json_t *aud = json_object_get(claims, "aud");
     const char *azp = json_string_value(json_object_get(claims, "azp"));
@@ -128,11 +128,11 @@ audience_client(const authorize_app *app, const json_t *claims)
     json_t *v;
 
     if (json_is_string(aud))
-        return config_client_by_id(app->cfg, json_string_value(aud));
+        return authorize_client_find(ctx, app, json_string_value(aud));
     if (!json_is_array(aud) || azp == NULL)
         return NULL;
     json_array_foreach(aud, i, v) if (json_is_string(v) && strcmp(json_string_value(v), azp) == 0)
-        return config_client_by_id(app->cfg, azp);
+        return authorize_client_find(ctx, app, azp);
     return NULL;
 }
 
@@ -153,12 +153,13 @@ hint_verify(bus_ctx *ctx, const authorize_app *app, const char *token, hint *h,
         return TG_EDENIED;
     iss = json_string_value(json_object_get(jws->payload, "iss"));
     if (iss == NULL || strcmp(iss, bus_ctx_issuer(ctx)) != 0 ||
-        (h->client = audience_client(app, jws->payload)) == NULL) {
+        (h->client = audience_client(ctx, app, jws->payload)) == NULL) {
         err = TG_EDENIED;
         goto out;
     }
     if (jws->alg == JOSE_ALG_HS256) /* only an HS256 application's tokens use its secret */
-        err = strcmp(h->client->jwt_alg, "HS256") == 0 &&
+        err = h->client->jwt_alg != NULL && h->client->client_secret != NULL &&
+                      strcmp(h->client->jwt_alg, "HS256") == 0 &&
                       jose_jws_verify(jws, NULL, h->client->client_secret,
                                       strlen(h->client->client_secret)) == TG_OK
                   ? TG_OK
@@ -278,7 +279,7 @@ authorize_on_oidc_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
             goto out;
         }
     } else if (req->client_id[0] != '\0' &&
-               (h.client = config_client_by_id(app->cfg, req->client_id)) == NULL) {
+               (h.client = authorize_client_find(ctx, app, req->client_id)) == NULL) {
         snprintf(desc, sizeof(desc), "Unknown client: %.200s", req->client_id);
         err = error_page(ctx, app, reply, desc);
         goto out;

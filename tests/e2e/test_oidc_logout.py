@@ -232,3 +232,32 @@ def test_overlong_and_repeated_parameters(target, web, user):
         r = oidc_logout(http, id_token_hint="x" * 20000)
         assert r.status_code in (400, 413, 414) and "location" not in r.headers
         assert session_alive(http, web)
+
+
+def test_hint_of_a_registered_client(target, web, user, e2e_cfg):
+    """An ID token of a client registered at /oidc/register is a valid hint too (its aud is
+    found in the registry, not the tenant file); it lists no logout URLs, so no redirect."""
+    import base64
+    import hashlib
+    callback = "https://registered-logout.e2e.test/callback"
+    with target.client() as http:
+        r = http.post("/oidc/register", json={"client_name": "E2E Logout RP",
+                                              "redirect_uris": [callback],
+                                              "token_endpoint_auth_method": "none"})
+    assert r.status_code == 201, r.text
+    client = {"client_id": r.json()["client_id"], "callback": callback}
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    with browser(target) as http:
+        logged_in(http, target, web, user)
+        cb = callback_params(authorize(http, client, nonce="rn", code_challenge=challenge,
+                                       code_challenge_method="S256"), client)
+        tokens = exchange(http, client, cb["code"], verifier, secret=False)
+        assert tokens.status_code == 200, tokens.text
+        hint = tokens.json()["id_token"]
+        r = oidc_logout(http, id_token_hint=hint, post_logout_redirect_uri=callback)
+        assert_refused(r, "post_logout_redirect_uri")
+        r = oidc_logout(http, id_token_hint=hint, state="s")
+        assert r.status_code == 200 and "Logged out" in r.text and "location" not in r.headers
+        assert not session_alive(http, web)
