@@ -108,6 +108,25 @@ def e2e(target):
     return target.need_e2e()
 
 
+@pytest.fixture(scope="module")
+def web(e2e) -> dict:
+    """The e2e tenant's regular web application, with its callback."""
+    return {**e2e["clients"]["E2E Web"], "callback": e2e["callbacks"]["web"]}
+
+
+@pytest.fixture(scope="module")
+def spa(e2e) -> dict:
+    """The e2e tenant's single-page application (public, PKCE), with its callback."""
+    return {**e2e["clients"]["E2E SPA"], "callback": e2e["callbacks"]["spa"]}
+
+
+@pytest.fixture(scope="module")
+def user(target, web, e2e) -> str:
+    """A new user of the default database connection (password authflow.PASSWORD)."""
+    from authflow import signup
+    return signup(target, web, e2e["connections"]["default"])
+
+
 @pytest.fixture(scope="session")
 def jwks(target) -> dict:
     with target.client() as c:

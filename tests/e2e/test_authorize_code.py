@@ -14,28 +14,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.jose import JsonWebKey, jwt as authlib_jwt
 from authlib.oidc.core import CodeIDToken
 
-from authflow import (PASSWORD, authorize, browser, callback_params, exchange, login, pkce,
-                      signup)
-
-
-@pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
-@pytest.fixture(scope="module")
-def spa(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E SPA"], "callback": e2e_cfg["callbacks"]["spa"]}
-
-
-@pytest.fixture(scope="module")
-def user(target, web, e2e_cfg):
-    return signup(target, web, e2e_cfg["connections"]["default"])
+from authflow import PASSWORD, authorize, browser, callback_params, exchange, login, pkce
 
 
 def test_code_flow_sso_and_reuse(target, web, user):

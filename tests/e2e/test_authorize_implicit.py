@@ -12,7 +12,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.jose import JsonWebKey, jwt as authlib_jwt
 from authlib.oidc.core import HybridIDToken, ImplicitIDToken
 
-from test_authorize_code import PASSWORD, browser, login
+from authflow import PASSWORD, browser, login
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from authlib.jose import JsonWebKey, jwt as authlib_jwt
 
-from test_authorize_code import PASSWORD, browser, login
+from authflow import PASSWORD, browser, login
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 

@@ -3,8 +3,6 @@ driven by Playwright follows the app's login link (code + PKCE, state, nonce) to
 page, fills and submits the form, and comes back to the app's callback with a code; the test
 exchanges it (as the app's back end would), reads /userinfo, then the browser logs out with
 /v2/logout, after which prompt=none in the same browser answers login_required."""
-import base64
-import hashlib
 import html
 import secrets
 import sys
@@ -15,7 +13,9 @@ import jwt as pyjwt
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from harness import AppServer, Browser  # noqa: E402
+from harness import AppServer, chromium, pkce  # noqa: E402,F401
+
+from authflow import signup  # noqa: E402
 
 PASSWORD = "Tg-" + secrets.token_hex(8) + "-Br0!"
 
@@ -29,13 +29,7 @@ def web(e2e):
 
 @pytest.fixture(scope="module")
 def user(target, web, e2e):
-    email = f"browser-web-{secrets.token_hex(6)}@example.com"
-    with target.client() as http:
-        r = http.post("/dbconnections/signup", json={
-            "client_id": web["client_id"], "email": email, "password": PASSWORD,
-            "connection": e2e["connections"]["default"]})
-        assert r.status_code == 200, r.text
-    return email
+    return signup(target, web, e2e["connections"]["default"], password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +41,6 @@ def app(target, web):
                        {"/web/callback": ("text/html", "<!DOCTYPE html><title>Callback</title>")})
     yield server
     server.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    b = Browser()
-    yield b
-    b.close()
-
-
-def pkce():
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return verifier, challenge.decode()
 
 
 def authorize_url(target, web, **params):

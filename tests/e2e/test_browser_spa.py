@@ -19,7 +19,9 @@ import jwt as pyjwt
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from harness import HERE, AppServer, Browser  # noqa: E402
+from harness import HERE, AppServer, chromium  # noqa: E402,F401
+
+from authflow import signup  # noqa: E402
 
 PASSWORD = "Tg-" + secrets.token_hex(8) + "-Sp4!"
 SPA_JS = Path("browser-deps/node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js")
@@ -34,13 +36,7 @@ def spa(e2e):
 
 @pytest.fixture(scope="module")
 def user(target, spa, e2e):
-    email = f"browser-spa-{secrets.token_hex(6)}@example.com"
-    with target.client() as http:
-        r = http.post("/dbconnections/signup", json={
-            "client_id": spa["client_id"], "email": email, "password": PASSWORD,
-            "connection": e2e["connections"]["default"]})
-        assert r.status_code == 200, r.text
-    return email
+    return signup(target, spa, e2e["connections"]["default"], password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +58,6 @@ def app(target, spa):
                        })
     yield server
     server.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    b = Browser()
-    yield b
-    b.close()
 
 
 def call(page, name):

@@ -9,30 +9,14 @@ A registered client is third-party: it may sign users in with the tenant's domai
 only (the e2e tenant's default database is one; the others are not), as Auth0's third-party
 applications do. Most tests here sign in through a tenant application first and the registered
 client then gets its code from that SSO session."""
-import secrets
 from urllib.parse import urlencode, urlparse
 
 import jwt as pyjwt
 import pytest
 
-from authflow import authorize, browser, callback_params, exchange, login, pkce, signup
+from authflow import authorize, browser, callback_params, exchange, login, pkce
 
 CALLBACK = "https://registered.e2e.test/callback"
-
-
-@pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
-@pytest.fixture(scope="module")
-def user(target, web, e2e_cfg):
-    return signup(target, web, e2e_cfg["connections"]["default"])
 
 
 def register(target, **body):
@@ -46,7 +30,7 @@ def sign_in(http, target, web, user):
     assert "code" in cb
 
 
-def test_discovery_lists_registration_endpoint(target, e2e_cfg):
+def test_discovery_lists_registration_endpoint(target, e2e):
     with target.client() as http:
         conf = http.get("/.well-known/openid-configuration").json()
     assert conf["registration_endpoint"] == target.issuer + "oidc/register"
@@ -163,7 +147,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("body,ctype,error", HOSTILE)
-def test_hostile_registrations_are_refused(target, e2e_cfg, body, ctype, error):
+def test_hostile_registrations_are_refused(target, e2e, body, ctype, error):
     with target.client() as http:
         if ctype is None:
             r = http.post("/oidc/register", json=body)
@@ -178,8 +162,8 @@ def test_hostile_registrations_are_refused(target, e2e_cfg, body, ctype, error):
         assert got["error"] in ("invalid_request", "invalid_redirect_uri"), got
 
 
-def test_wildcard_callback(target, e2e_cfg, user):
-    wild = {**e2e_cfg["clients"]["E2E Wildcard"], "callback": "https://tenant-1.wild.e2e.test/callback"}
+def test_wildcard_callback(target, e2e, user):
+    wild = {**e2e["clients"]["E2E Wildcard"], "callback": "https://tenant-1.wild.e2e.test/callback"}
     with browser(target) as http:
         r = authorize(http, wild, state="w")
         assert r.status_code == 302, r.text
@@ -205,7 +189,7 @@ def test_wildcard_callback(target, e2e_cfg, user):
         assert tokens.status_code == 200, tokens.text
 
 
-def test_registered_client_logs_in_with_a_domain_connection_only(target, e2e_cfg, user):
+def test_registered_client_logs_in_with_a_domain_connection_only(target, e2e, user):
     r = register(target, client_name="E2E Registered Login", redirect_uris=[CALLBACK],
                  token_endpoint_auth_method="none")
     assert r.status_code == 201, r.text
@@ -220,6 +204,6 @@ def test_registered_client_logs_in_with_a_domain_connection_only(target, e2e_cfg
     with browser(target) as http:  # a connection that is not a domain connection: refused
         r = authorize(http, client, nonce="dn2", code_challenge=challenge,
                       code_challenge_method="S256",
-                      connection=e2e_cfg["connections"]["no_signup"])
+                      connection=e2e["connections"]["no_signup"])
         page = login(http, target, r, user)
         assert page.status_code != 302 or "code=" not in page.headers.get("location", "")

@@ -10,27 +10,7 @@ from urllib.parse import urlencode, urlparse
 import jwt as pyjwt
 import pytest
 
-from authflow import authorize, browser, callback_params, exchange, login, pkce, signup
-
-
-@pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
-@pytest.fixture(scope="module")
-def spa(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E SPA"], "callback": e2e_cfg["callbacks"]["spa"]}
-
-
-@pytest.fixture(scope="module")
-def user(target, web, e2e_cfg):
-    return signup(target, web, e2e_cfg["connections"]["default"])
+from authflow import authorize, browser, callback_params, exchange, login, pkce
 
 
 def verified_id_token(target, jwks, token, client_id, nonce=None):
