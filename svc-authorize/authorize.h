@@ -503,9 +503,9 @@ bool authorize_txn_is_device(const json_t *txn);
 tg_err authorize_device_after_login(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply,
                                     const json_t *txn, const authorize_cookies *cookies);
 /* The activation pages (device_page.c). Strings borrowed, NULL or "" for none. */
-char *authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
+char *authorize_activate_html(const tg_branding *brand, const char *csrf, const char *user_code,
                               const char *error);
-char *authorize_device_confirm_html(const char *friendly_name, const char *client_name,
+char *authorize_device_confirm_html(const tg_branding *brand, const char *client_name,
                                     const char *user_code, const char *state, const char *csrf);
 
 tg_err authorize_on_device_code(bus_ctx *ctx, const ProtobufCMessage *req,

@@ -67,7 +67,7 @@ reply_form(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRepl
     cookies.v[0] = cookie;
     return authorize_reply_html(
         ctx, reply, status,
-        authorize_activate_html(app->cfg->tenant.friendly_name, csrf, user_code, error), NULL,
+        authorize_activate_html(&app->cfg->tenant.branding, csrf, user_code, error), NULL,
         &cookies);
 }
 
@@ -269,7 +269,7 @@ authorize_on_device_confirm_page(bus_ctx *ctx, const ProtobufCMessage *reqm,
     cookies.v[0] = cookie;
     err = authorize_reply_html(ctx, reply, 200,
                                authorize_device_confirm_html(
-                                   app->cfg->tenant.friendly_name,
+                                   &app->cfg->tenant.branding,
                                    client != NULL ? client->name : NULL, str(act, "user_code"),
                                    str(act, "_id"), str(act, "csrf")),
                                NULL, &cookies);

@@ -14,6 +14,7 @@
 #include "authorize.h"
 
 #define HOSTILE "\"><script>alert('x')</script>&"
+static const tg_branding hostile_brand = {.name = HOSTILE};
 
 static bool
 is_user_code_shape(const char *s)
@@ -123,8 +124,8 @@ test_normalise_refuses_hostile_input(void **state)
 static void
 test_pages_escape_and_label(void **state)
 {
-    char *entry = authorize_activate_html(HOSTILE, HOSTILE, HOSTILE, HOSTILE);
-    char *confirm = authorize_device_confirm_html(HOSTILE, HOSTILE, "BDWP-HQPK", HOSTILE, HOSTILE);
+    char *entry = authorize_activate_html(&hostile_brand, HOSTILE, HOSTILE, HOSTILE);
+    char *confirm = authorize_device_confirm_html(&hostile_brand, HOSTILE, "BDWP-HQPK", HOSTILE, HOSTILE);
 
     (void)state;
     assert_non_null(entry);

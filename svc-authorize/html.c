@@ -299,7 +299,7 @@ authorize_web_message_html(const char *origin, const char *const (*kv)[2], size_
 }
 
 char *
-authorize_activate_html(const char *friendly_name, const char *csrf, const char *user_code,
+authorize_activate_html(const tg_branding *brand, const char *csrf, const char *user_code,
                         const char *error)
 {
     char *buf = NULL;
@@ -309,7 +309,7 @@ authorize_activate_html(const char *friendly_name, const char *csrf, const char 
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, "Activate your device");
+    tg_html_page_head_branded(f, brand, "Activate your device");
     fputs("<p>Enter the code displayed on your device.</p>\n", f);
     if (has_error) {
         fputs("<div class=\"error\" role=\"alert\" id=\"error\"><p>", f);
@@ -334,7 +334,7 @@ authorize_activate_html(const char *friendly_name, const char *csrf, const char 
 }
 
 char *
-authorize_device_confirm_html(const char *friendly_name, const char *client_name,
+authorize_device_confirm_html(const tg_branding *brand, const char *client_name,
                               const char *user_code, const char *state, const char *csrf)
 {
     char *buf = NULL;
@@ -343,7 +343,7 @@ authorize_device_confirm_html(const char *friendly_name, const char *client_name
 
     if (f == NULL)
         return NULL;
-    tg_html_page_head(f, friendly_name, "Confirm your device");
+    tg_html_page_head_branded(f, brand, "Confirm your device");
     /* RFC 8628 §5.4: say that a device is being connected, and which application */
     fputs("<p>A <strong>device</strong> is asking to access your account through ", f);
     fputs("<strong id=\"client-name\">", f);
