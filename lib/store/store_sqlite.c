@@ -20,16 +20,30 @@
 #include "store/store_driver.h"
 
 #define POOL_MAX 8
+#define STMT_CACHE 96 /* prepared statements kept per connection (collections x operations) */
 #define BUSY_TIMEOUT_MS 10000
 #define TABLE_MAX (2 * STORE_MAX_NAME + 2)
 #define SQL_MAX 1024
+
+/* A pooled connection and the statements prepared on it, kept for reuse: every operation's SQL
+ * is one of a few texts per collection, and preparing it again on every call cost about a tenth
+ * of a lookup (bench/RESULTS.md). A connection is used by one thread at a time, so is its
+ * cache. */
+typedef struct sq_conn {
+    sqlite3 *db;
+    struct {
+        char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+    int n_cached;
+} sq_conn;
 
 typedef struct sqlite_store {
     char *path;
     char *dbname;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    sqlite3 *idle[POOL_MAX];
+    sq_conn *idle[POOL_MAX];
     int n_idle;
     int n_open;
     char **tables; /* collections whose table this process has already created */
@@ -66,8 +80,21 @@ exec(sqlite3 *db, const char *sql, const char *what)
     return rc == SQLITE_OK ? TG_OK : sql_err(db, rc, what);
 }
 
+static void
+conn_close(sq_conn *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n_cached; i++) {
+        sqlite3_finalize(c->cache[i].stmt);
+        free(c->cache[i].sql);
+    }
+    sqlite3_close(c->db);
+    free(c);
+}
+
 static tg_err
-conn_open(const char *path, sqlite3 **out)
+conn_open(const char *path, sq_conn **out)
 {
     sqlite3 *db = NULL;
     tg_err err;
@@ -87,7 +114,11 @@ conn_open(const char *path, sqlite3 **out)
     err = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "pragmas");
     if (err != TG_OK)
         goto out;
-    *out = db;
+    if ((*out = calloc(1, sizeof(**out))) == NULL) {
+        err = TG_ENOMEM;
+        goto out;
+    }
+    (*out)->db = db;
     db = NULL;
 out:
     sqlite3_close(db);
@@ -95,7 +126,7 @@ out:
 }
 
 static tg_err
-conn_acquire(sqlite_store *s, sqlite3 **out)
+conn_acquire(sqlite_store *s, sq_conn **out)
 {
     tg_err err;
 
@@ -122,12 +153,12 @@ conn_acquire(sqlite_store *s, sqlite3 **out)
 }
 
 static void
-conn_release(sqlite_store *s, sqlite3 *db)
+conn_release(sqlite_store *s, sq_conn *c)
 {
-    if (db == NULL)
+    if (c == NULL)
         return;
     pthread_mutex_lock(&s->mu);
-    s->idle[s->n_idle++] = db;
+    s->idle[s->n_idle++] = c;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -173,7 +204,7 @@ table_remember(sqlite_store *s, const char *coll)
 
 /* Collections spring into existence on first use, as MongoDB's do. */
 static tg_err
-table_ensure(sqlite_store *s, sqlite3 *db, const char *coll)
+table_ensure(sqlite_store *s, sq_conn *c, const char *coll)
 {
     char t[TABLE_MAX], sql[SQL_MAX];
     tg_err err;
@@ -187,7 +218,7 @@ table_ensure(sqlite_store *s, sqlite3 *db, const char *coll)
              "CREATE INDEX IF NOT EXISTS \"%s__expires_at\" ON \"%s\"(expires_at) "
              "WHERE expires_at IS NOT NULL;",
              t, t, t);
-    err = exec(db, sql, "create table");
+    err = exec(c->db, sql, "create table");
     if (err != TG_OK)
         return err;
     return table_remember(s, coll);
@@ -195,41 +226,76 @@ table_ensure(sqlite_store *s, sqlite3 *db, const char *coll)
 
 /* Acquires a connection whose collection table exists. */
 static tg_err
-begin_op(sqlite_store *s, const char *coll, sqlite3 **out)
+begin_op(sqlite_store *s, const char *coll, sq_conn **out)
 {
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
     *out = NULL;
-    err = conn_acquire(s, &db);
+    err = conn_acquire(s, &c);
     if (err != TG_OK)
         return err;
-    err = table_ensure(s, db, coll);
+    err = table_ensure(s, c, coll);
     if (err != TG_OK) {
-        conn_release(s, db);
+        conn_release(s, c);
         return err;
     }
-    *out = db;
+    *out = c;
     return TG_OK;
 }
 
+/* The statement for sql on c: the cached one (reset by stmt_done after its last use), else a
+ * new one, kept when the cache has room. */
 static tg_err
-prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+prepare(sq_conn *c, const char *sql, sqlite3_stmt **out)
 {
-    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    char *copy;
+    int rc;
 
-    return rc == SQLITE_OK ? TG_OK : sql_err(db, rc, "prepare");
+    for (int i = 0; i < c->n_cached; i++)
+        if (strcmp(c->cache[i].sql, sql) == 0) {
+            *out = c->cache[i].stmt;
+            return TG_OK;
+        }
+    if (c->n_cached == STMT_CACHE || (copy = tg_strdup(sql)) == NULL) {
+        rc = sqlite3_prepare_v2(c->db, sql, -1, out, NULL);
+        return rc == SQLITE_OK ? TG_OK : sql_err(c->db, rc, "prepare");
+    }
+    rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if (rc != SQLITE_OK) {
+        free(copy);
+        return sql_err(c->db, rc, "prepare");
+    }
+    c->cache[c->n_cached].sql = copy;
+    c->cache[c->n_cached].stmt = *out;
+    c->n_cached++;
+    return TG_OK;
+}
+
+/* Done with stmt: a cached statement is reset for its next use, another one finalized. */
+static void
+stmt_done(sq_conn *c, sqlite3_stmt *stmt)
+{
+    if (stmt == NULL)
+        return;
+    for (int i = 0; i < c->n_cached; i++)
+        if (c->cache[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            return;
+        }
+    sqlite3_finalize(stmt);
 }
 
 /* Prepares a statement from a format holding the table name once. */
 static tg_err
-prepare_on(sqlite_store *s, sqlite3 *db, const char *coll, const char *fmt, sqlite3_stmt **out)
+prepare_on(sqlite_store *s, sq_conn *c, const char *coll, const char *fmt, sqlite3_stmt **out)
 {
     char t[TABLE_MAX], sql[SQL_MAX];
 
     table_name(s, coll, t);
     snprintf(sql, sizeof(sql), fmt, t);
-    return prepare(db, sql, out);
+    return prepare(c, sql, out);
 }
 
 static tg_err
@@ -281,7 +347,7 @@ static tg_err
 sqlite_open(const char *location, const char *dbname, void **impl)
 {
     sqlite_store *s;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
     *impl = NULL;
@@ -301,10 +367,10 @@ sqlite_open(const char *location, const char *dbname, void **impl)
         goto out;
     }
     /* Open one connection now so a bad path fails here, and WAL is set before any sharing. */
-    err = conn_acquire(s, &db);
+    err = conn_acquire(s, &c);
     if (err != TG_OK)
         goto out;
-    conn_release(s, db);
+    conn_release(s, c);
     *impl = s;
     s = NULL;
 out:
@@ -325,7 +391,7 @@ sqlite_close(void *impl)
 
     /* Every call returns its connection before returning, so all are idle now. */
     for (int i = 0; i < s->n_idle; i++)
-        sqlite3_close(s->idle[i]);
+        conn_close(s->idle[i]);
     for (size_t i = 0; i < s->n_tables; i++)
         free(s->tables[i]);
     free(s->tables);
@@ -341,10 +407,10 @@ sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
 {
     sqlite_store *s = impl;
     char t[TABLE_MAX], sql[SQL_MAX];
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
     table_name(s, coll, t);
@@ -355,11 +421,11 @@ sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
             sql, sizeof(sql),
             "CREATE UNIQUE INDEX IF NOT EXISTS \"%s__u_%s\" ON \"%s\"(json_extract(doc,'$.%s'))", t,
             f, t, f);
-        err = exec(db, sql, "create unique index");
+        err = exec(c->db, sql, "create unique index");
         if (err != TG_OK)
             break;
     }
-    conn_release(s, db);
+    conn_release(s, c);
     return err;
 }
 
@@ -368,14 +434,14 @@ sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
     int rc;
 
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
-    err = prepare_on(s, db, coll, "INSERT INTO \"%s\" (id, doc, expires_at) VALUES (?1, ?2, ?3)",
+    err = prepare_on(s, c, coll, "INSERT INTO \"%s\" (id, doc, expires_at) VALUES (?1, ?2, ?3)",
                      &stmt);
     if (err != TG_OK)
         goto out;
@@ -384,10 +450,10 @@ sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
     bind_expires(stmt, 3, doc);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
-        err = sql_err(db, rc, "insert");
+        err = sql_err(c->db, rc, "insert");
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
@@ -396,14 +462,14 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
-    err = prepare_on(s, db, coll,
+    err = prepare_on(s, c, coll,
                      "SELECT doc FROM \"%s\" WHERE id = ?1 "
                      "AND (expires_at IS NULL OR expires_at > ?2)",
                      &stmt);
@@ -411,10 +477,10 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
         goto out;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, tg_now_s());
-    err = step_doc(db, stmt, "get", out);
+    err = step_doc(c->db, stmt, "get", out);
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
@@ -424,11 +490,11 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     sqlite_store *s = impl;
     char t[TABLE_MAX], sql[SQL_MAX];
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
     /* Same expression as the unique index so the planner uses it; json_type excludes objects
@@ -439,15 +505,15 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
              "AND json_type(doc,'$.%s') = 'text' "
              "AND (expires_at IS NULL OR expires_at > ?2) LIMIT 1",
              t, field, field);
-    err = prepare(db, sql, &stmt);
+    err = prepare(c, sql, &stmt);
     if (err != TG_OK)
         goto out;
     sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, tg_now_s());
-    err = step_doc(db, stmt, "find_one", out);
+    err = step_doc(c->db, stmt, "find_one", out);
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
@@ -455,7 +521,7 @@ out:
  * change in between). Merging in C gives exact $set semantics, which json_patch (a merge
  * patch: null deletes, objects merge) does not. */
 static tg_err
-update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
+update_locked(sqlite_store *s, sq_conn *c, const char *coll, const char *id,
               const json_t *set_fields)
 {
     sqlite3_stmt *stmt = NULL;
@@ -464,7 +530,7 @@ update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
     tg_err err;
     int rc;
 
-    err = prepare_on(s, db, coll,
+    err = prepare_on(s, c, coll,
                      "SELECT doc FROM \"%s\" WHERE id = ?1 "
                      "AND (expires_at IS NULL OR expires_at > ?2)",
                      &stmt);
@@ -472,10 +538,10 @@ update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
         goto out;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, tg_now_s());
-    err = step_doc(db, stmt, "update read", &doc);
+    err = step_doc(c->db, stmt, "update read", &doc);
     if (err != TG_OK)
         goto out;
-    sqlite3_finalize(stmt);
+    stmt_done(c, stmt);
     stmt = NULL;
     if (json_object_update(doc, (json_t *)set_fields) != 0 ||
         (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
@@ -483,7 +549,7 @@ update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
         goto out;
     }
     err =
-        prepare_on(s, db, coll, "UPDATE \"%s\" SET doc = ?1, expires_at = ?2 WHERE id = ?3", &stmt);
+        prepare_on(s, c, coll, "UPDATE \"%s\" SET doc = ?1, expires_at = ?2 WHERE id = ?3", &stmt);
     if (err != TG_OK)
         goto out;
     sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
@@ -491,9 +557,9 @@ update_locked(sqlite_store *s, sqlite3 *db, const char *coll, const char *id,
     sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
-        err = sql_err(db, rc, "update");
+        err = sql_err(c->db, rc, "update");
 out:
-    sqlite3_finalize(stmt);
+    stmt_done(c, stmt);
     json_decref(doc);
     free(text);
     return err;
@@ -503,22 +569,22 @@ static tg_err
 sqlite_update(void *impl, const char *coll, const char *id, const json_t *set_fields)
 {
     sqlite_store *s = impl;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
 
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
-    err = exec(db, "BEGIN IMMEDIATE", "begin");
+    err = exec(c->db, "BEGIN IMMEDIATE", "begin");
     if (err != TG_OK)
         goto out;
-    err = update_locked(s, db, coll, id, set_fields);
+    err = update_locked(s, c, coll, id, set_fields);
     if (err == TG_OK)
-        err = exec(db, "COMMIT", "commit");
-    if (err != TG_OK && !sqlite3_get_autocommit(db))
-        (void)exec(db, "ROLLBACK", "rollback");
+        err = exec(c->db, "COMMIT", "commit");
+    if (err != TG_OK && !sqlite3_get_autocommit(c->db))
+        (void)exec(c->db, "ROLLBACK", "rollback");
 out:
-    conn_release(s, db);
+    conn_release(s, c);
     return err;
 }
 
@@ -527,14 +593,14 @@ sqlite_remove(void *impl, const char *coll, const char *id)
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
     int rc;
 
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
-    err = prepare_on(s, db, coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at", &stmt);
+    err = prepare_on(s, c, coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at", &stmt);
     if (err != TG_OK)
         goto out;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -542,7 +608,7 @@ sqlite_remove(void *impl, const char *coll, const char *id)
     if (rc == SQLITE_DONE) {
         err = TG_ENOTFOUND;
     } else if (rc != SQLITE_ROW) {
-        err = sql_err(db, rc, "delete");
+        err = sql_err(c->db, rc, "delete");
     } else {
         /* An expired document was already absent for the caller; it is gone now anyway. */
         if (sqlite3_column_type(stmt, 0) != SQLITE_NULL &&
@@ -550,18 +616,18 @@ sqlite_remove(void *impl, const char *coll, const char *id)
             err = TG_ENOTFOUND;
         rc = sqlite3_step(stmt);
         if (rc != SQLITE_DONE)
-            err = sql_err(db, rc, "delete");
+            err = sql_err(c->db, rc, "delete");
     }
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
 /* After the atomic take found nothing to take: absent, or taken by this consumer (a resend,
  * TG_OK with the document) or by another (TG_ECONSUMED). */
 static tg_err
-consume_replay(sqlite_store *s, sqlite3 *db, const char *coll, const char *id, const char *consumer,
+consume_replay(sqlite_store *s, sq_conn *c, const char *coll, const char *id, const char *consumer,
                int64_t now, json_t **out)
 {
     sqlite3_stmt *stmt = NULL;
@@ -569,7 +635,7 @@ consume_replay(sqlite_store *s, sqlite3 *db, const char *coll, const char *id, c
     const json_t *by;
     tg_err err;
 
-    err = prepare_on(s, db, coll,
+    err = prepare_on(s, c, coll,
                      "SELECT doc FROM \"%s\" WHERE id = ?1 "
                      "AND (expires_at IS NULL OR expires_at > ?2)",
                      &stmt);
@@ -577,7 +643,7 @@ consume_replay(sqlite_store *s, sqlite3 *db, const char *coll, const char *id, c
         goto out;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now);
-    err = step_doc(db, stmt, "consume read", &doc);
+    err = step_doc(c->db, stmt, "consume read", &doc);
     if (err != TG_OK)
         goto out;
     by = json_object_get(doc, "consumed_by");
@@ -588,7 +654,7 @@ consume_replay(sqlite_store *s, sqlite3 *db, const char *coll, const char *id, c
     *out = doc;
     doc = NULL;
 out:
-    sqlite3_finalize(stmt);
+    stmt_done(c, stmt);
     json_decref(doc);
     return err;
 }
@@ -598,16 +664,16 @@ sqlite_consume(void *impl, const char *coll, const char *id, const char *consume
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     int64_t now = tg_now_s();
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
     /* The one atomic take: only a live, untaken row changes, and it comes back changed. */
-    err = prepare_on(s, db, coll,
+    err = prepare_on(s, c, coll,
                      "UPDATE \"%s\" SET doc = json_set(doc, '$.consumed_by', ?2, "
                      "'$.consumed_at', ?3) WHERE id = ?1 "
                      "AND json_extract(doc, '$.consumed_by') IS NULL "
@@ -618,19 +684,19 @@ sqlite_consume(void *impl, const char *coll, const char *id, const char *consume
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, consumer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, now);
-    err = step_doc(db, stmt, "consume", out);
+    err = step_doc(c->db, stmt, "consume", out);
     if (err == TG_OK && sqlite3_step(stmt) != SQLITE_DONE) {
-        err = sql_err(db, sqlite3_errcode(db), "consume");
+        err = sql_err(c->db, sqlite3_errcode(c->db), "consume");
         json_decref(*out);
         *out = NULL;
     }
-    sqlite3_finalize(stmt);
+    stmt_done(c, stmt);
     stmt = NULL;
     if (err == TG_ENOTFOUND)
-        err = consume_replay(s, db, coll, id, consumer, now, out);
+        err = consume_replay(s, c, coll, id, consumer, now, out);
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
@@ -639,27 +705,27 @@ sqlite_purge_expired(void *impl, const char *coll, int64_t *purged)
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sqlite3 *db = NULL;
+    sq_conn *c = NULL;
     tg_err err;
     int rc;
 
     *purged = 0;
-    err = begin_op(s, coll, &db);
+    err = begin_op(s, coll, &c);
     if (err != TG_OK)
         return err;
-    err = prepare_on(s, db, coll,
+    err = prepare_on(s, c, coll,
                      "DELETE FROM \"%s\" WHERE expires_at IS NOT NULL AND expires_at <= ?1", &stmt);
     if (err != TG_OK)
         goto out;
     sqlite3_bind_int64(stmt, 1, tg_now_s());
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
-        err = sql_err(db, rc, "purge");
+        err = sql_err(c->db, rc, "purge");
     else
-        *purged = sqlite3_changes64(db);
+        *purged = sqlite3_changes64(c->db);
 out:
-    sqlite3_finalize(stmt);
-    conn_release(s, db);
+    stmt_done(c, stmt);
+    conn_release(s, c);
     return err;
 }
 
