@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from test_authorize_code import PASSWORD, authorize, browser, callback_params, exchange, login
+from authflow import PASSWORD, authorize, browser, callback_params, exchange, login
 
 FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 

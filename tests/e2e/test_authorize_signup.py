@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlparse
 import jwt as pyjwt
 import pytest
 
-from test_authorize_code import authorize, browser, callback_params, exchange
+from authflow import authorize, browser, callback_params, exchange
 
 PASSWORD = "Tg-" + secrets.token_hex(8) + "-Ok9!"
 FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')

@@ -14,7 +14,7 @@ import jwt as pyjwt
 import pytest
 
 from conftest import b64url, hand_made_jws, jwt_parts
-from test_authorize_code import PASSWORD, authorize, browser, callback_params, exchange, login
+from authflow import PASSWORD, authorize, browser, callback_params, exchange, login
 
 LOGOUT_URL = "https://app.e2e.test/"
 
