@@ -155,7 +155,8 @@ authorize_consent_check(bus_ctx *ctx, const authorize_app *app,
                         Tollgate__Authorize__PageReply *reply, const authorize_target *t,
                         const authorize_grant *g, const authorize_cookies *cookies, bool *handled)
 {
-    const config_client *client = config_client_by_id(app->cfg, g->client_id);
+    /* a client registered at /oidc/register is third-party too (is_first_party false) */
+    const config_client *client = authorize_client_find(ctx, app, g->client_id);
     char *id = NULL, *csrf = NULL;
     json_t *doc = NULL;
     tg_err err;

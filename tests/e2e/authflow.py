@@ -4,6 +4,7 @@ callback's parameters and the code exchange. Test modules import these with
 `from authflow import ...` (pytest puts this directory on sys.path)."""
 import base64
 import hashlib
+import html
 import re
 import secrets
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -57,6 +58,16 @@ def login(http, target, r, email, password=PASSWORD):
     form = form_fields(page.text)
     form.update({"username": email, "password": password})
     return http.post("/u/login", data=form)
+
+
+def consented(http, r):
+    """Accepts the consent page a third-party application's sign-in shows, if r is one; returns
+    the answer that follows (the redirect to the callback)."""
+    if r.status_code != 200 or 'action="/u/consent"' not in r.text:
+        return r
+    form = {k: html.unescape(v) for k, v in form_fields(r.text).items()
+            if k in ("state", "csrf_token")}
+    return http.post("/u/consent", data={**form, "action": "accept"})
 
 
 def callback_params(r, client):

@@ -355,7 +355,7 @@ def test_cors_on_token_userinfo_and_revoke(target, web_user, http2):
 def test_cors_for_a_client_registered_at_oidc_register(target, e2e):
     """A public SPA registered at /oidc/register (no web origins: its callback's origin is
     its allowed origin, contract.md §1.6) gets CORS on its code exchange and /userinfo."""
-    from authflow import authorize, browser, callback_params, login, signup
+    from authflow import authorize, browser, callback_params, consented, login, signup
     from authflow import pkce as authflow_pkce
     origin = "https://registered-spa.e2e.test"
     with target.client() as http:
@@ -370,8 +370,8 @@ def test_cors_for_a_client_registered_at_oidc_register(target, e2e):
         # an SSO session through a tenant app, then the registered client's code from it
         assert "code" in callback_params(login(http, target, authorize(http, web), user), web)
         verifier, challenge = authflow_pkce()
-        cb = callback_params(authorize(http, client, code_challenge=challenge,
-                                       code_challenge_method="S256"), client)
+        cb = callback_params(consented(http, authorize(http, client, code_challenge=challenge,
+                                                       code_challenge_method="S256")), client)
         r = http.post("/oauth/token", data={
             "grant_type": "authorization_code", "client_id": client["client_id"],
             "code": cb["code"], "redirect_uri": client["callback"], "code_verifier": verifier},

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlparse
 import jwt as pyjwt
 import pytest
 
-from authflow import authorize, browser, callback_params, exchange, login, pkce
+from authflow import authorize, browser, callback_params, consented, exchange, login, pkce
 
 CALLBACK = "https://registered.e2e.test/callback"
 
@@ -59,9 +59,11 @@ def test_public_client_code_flow_with_pkce(target, web, user):
         cb = callback_params(authorize(http, client, state="no-pkce"), client)
         assert cb["error"] == "invalid_request" and cb["state"] == "no-pkce"
         verifier, challenge = pkce()
-        cb = callback_params(authorize(http, client, state="s1", nonce="n1",
-                                       code_challenge=challenge,
-                                       code_challenge_method="S256"), client)
+        # a registered client is third-party: the user consents once
+        r = authorize(http, client, state="s1", nonce="n1", code_challenge=challenge,
+                      code_challenge_method="S256")
+        assert r.status_code == 200 and 'action="/u/consent"' in r.text, r.text[:300]
+        cb = callback_params(consented(http, r), client)
         assert cb["state"] == "s1" and "code" in cb, cb
         # a secret sent anyway is refused; without one, the verifier is what counts
         bad = exchange(http, {**client, "client_secret": "guess"}, cb["code"], verifier)
@@ -103,8 +105,9 @@ def test_confidential_client_exchanges_code_with_secret(target, web, user):
         cb = callback_params(authorize(http, client, state="c0"), client)
         assert cb["error"] == "invalid_request" and cb["state"] == "c0", cb
         verifier, challenge = pkce()
-        cb = callback_params(authorize(http, client, state="c1", code_challenge=challenge,
-                                       code_challenge_method="S256"), client)
+        cb = callback_params(consented(http, authorize(http, client, state="c1",
+                                                       code_challenge=challenge,
+                                                       code_challenge_method="S256")), client)
         assert "code" in cb, cb
         wrong = exchange(http, {**client, "client_secret": body["client_secret"][:-1] + "x"},
                          cb["code"], verifier)
@@ -198,7 +201,7 @@ def test_registered_client_logs_in_with_a_domain_connection_only(target, e2e, us
     with browser(target) as http:  # no SSO session: the login page, with a password
         r = authorize(http, client, nonce="dn", code_challenge=challenge,
                       code_challenge_method="S256")
-        cb = callback_params(login(http, target, r, user), client)
+        cb = callback_params(consented(http, login(http, target, r, user)), client)
         tokens = exchange(http, client, cb["code"], verifier, secret=False)
         assert tokens.status_code == 200, tokens.text
     with browser(target) as http:  # a connection that is not a domain connection: refused
