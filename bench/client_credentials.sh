@@ -18,6 +18,7 @@
 # bench/RESULTS.md. Sends traffic only to the loopback address of the system under test.
 set -euo pipefail
 . "$(dirname "$0")/../deploy/local/common.sh"
+. "$(dirname "$0")/lib.sh"
 
 env_file=""
 requests=20000 clients=16 streams=8 rate=1000 rate_seconds=10 record=1
@@ -64,12 +65,15 @@ if [ -z "$env_file" ]; then
     own_run=$work/run
     mkdir -p "$own_run"
     export TG_BUILD_DIR=${TG_BUILD_DIR:-$tg_root/build-bench} TG_SANITIZE=OFF TG_RUN_DIR=$own_run
+    # the gateway's per-address limit of /oauth/token would cap one client at 300/min
+    export TG_RATE_LIMIT_PASSWORD=0
     # deploy/local/up configures a build tree only once: make sure this one is what we mean
     # (a tree configured earlier with sanitizers would silently measure ASan).
     tg_install_packages "$tg_root/deploy/packages.txt"
     cmake -S "$tg_root" -B "$TG_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DTG_SANITIZE=OFF >/dev/null
-    export TLS_PORT=$(free_port) H2C_PORT=$(free_port) BUS_PORT=$(free_port)
+    read -r TLS_PORT H2C_PORT BUS_PORT < <(pick_ports) # bench/lib.sh: BUS_PORT..+8 free too
+    export TLS_PORT H2C_PORT BUS_PORT
     export TOKEN_REPLICAS=${TOKEN_REPLICAS:-1}
     tg_log "starting a system without sanitizers in $own_run (build: $TG_BUILD_DIR)"
     "$tg_root/deploy/local/up" >/dev/null
@@ -149,6 +153,8 @@ succeeded=$(awk '/^requests:/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /^succeeded/) pr
 status_line=$(grep '^status codes:' "$work/tput.txt" || true)
 n2xx=$(awk '/^status codes:/ {print $3}' "$work/tput.txt")
 [ -n "$tokens_s" ] || { cat "$work/tput.txt"; tg_die "could not read req/s from h2load"; }
+[ "${n2xx:-0}" = "$requests" ] ||
+    tg_die "only ${n2xx:-0} of $requests answers were 2xx ($status_line): not a measurement (a rate limit?)"
 ratio=$(awk -v t="$tokens_s" -v s="$sign_s" 'BEGIN {printf "%.2f", t / s}')
 
 # ---- 3. latency at a fixed rate ---------------------------------------------------------------
