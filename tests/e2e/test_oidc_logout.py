@@ -14,7 +14,7 @@ import jwt as pyjwt
 import pytest
 
 from conftest import b64url, hand_made_jws, jwt_parts
-from authflow import PASSWORD, authorize, browser, callback_params, exchange, login
+from authflow import PASSWORD, authorize, browser, callback_params, consented, exchange, login
 
 LOGOUT_URL = "https://app.e2e.test/"
 
@@ -251,8 +251,9 @@ def test_hint_of_a_registered_client(target, web, user, e2e_cfg):
         hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     with browser(target) as http:
         logged_in(http, target, web, user)
-        cb = callback_params(authorize(http, client, nonce="rn", code_challenge=challenge,
-                                       code_challenge_method="S256"), client)
+        cb = callback_params(consented(http, authorize(http, client, nonce="rn",
+                                                       code_challenge=challenge,
+                                                       code_challenge_method="S256")), client)
         tokens = exchange(http, client, cb["code"], verifier, secret=False)
         assert tokens.status_code == 200, tokens.text
         hint = tokens.json()["id_token"]
