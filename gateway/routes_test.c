@@ -89,6 +89,23 @@ rate_and_cors_flags(void **state)
         {"GET", "/userinfo", GW_ROUTE_CORS_CREDENTIALED},
         {"POST", "/userinfo", GW_ROUTE_CORS_CREDENTIALED},
         {"GET", "/.well-known/jwks.json", 0},
+        /* browser sign-in: every form that checks a secret or a guessable code is limited;
+         * no page answers cross-origin reads */
+        {"GET", "/authorize", 0},
+        {"GET", "/u/login", 0},
+        {"POST", "/u/login", GW_ROUTE_RATE_PASSWORD},
+        {"GET", "/u/signup", 0},
+        {"POST", "/u/signup", GW_ROUTE_RATE_PASSWORD},
+        {"POST", "/u/consent", 0},
+        {"POST", "/oauth/device/code", GW_ROUTE_RATE_PASSWORD},
+        {"GET", "/activate", 0},
+        {"POST", "/activate", GW_ROUTE_RATE_PASSWORD},
+        {"GET", "/activate/confirm", 0},
+        {"POST", "/activate/confirm", 0},
+        {"GET", "/v2/logout", 0},
+        {"GET", "/oidc/logout", 0},
+        {"POST", "/oidc/logout", 0},
+        {"POST", "/oidc/register", GW_ROUTE_RATE_PASSWORD},
     };
     const unsigned mask = GW_ROUTE_RATE_PASSWORD | GW_ROUTE_CORS_CREDENTIALED;
     gw_route_match m;
@@ -96,8 +113,12 @@ rate_and_cors_flags(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const gw_route *r = lookup(want[i].method, want[i].path, &m);
-        assert_non_null(r);
+        if (r == NULL)
+            fail_msg("no route %s %s", want[i].method, want[i].path);
         assert_int_equal(r->flags & mask, want[i].flags);
+        if (strncmp(want[i].path, "/.well-known/", 13) != 0 &&
+            strcmp(want[i].path, "/dbconnections/signup") != 0 && !(r->flags & GW_ROUTE_NO_STORE))
+            fail_msg("%s %s may be cached", want[i].method, want[i].path);
     }
 }
 
