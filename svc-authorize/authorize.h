@@ -62,6 +62,13 @@ tg_err authorize_store_ensure(store *st);
     "sending a valid callback url from your application."
 #define AUTHORIZE_MSG_INVALID_CODE "Invalid authorization code"
 
+/* ---- stored documents (doc.c) ------------------------------------------------------------ */
+
+/* doc's string field name, "" when absent or not a string (borrowed from doc). */
+const char *authorize_doc_str(const json_t *doc, const char *name);
+/* An arena copy of authorize_doc_str(); NULL on exhaustion. */
+char *authorize_doc_strdup(bus_ctx *ctx, const json_t *doc, const char *name);
+
 /* ---- URLs and cookies (url.c: pure functions) -------------------------------------------- */
 
 /* Whether uri is usable as a redirect target at all: non-empty, at most AUTHORIZE_MAX_PARAM

@@ -53,15 +53,6 @@ invalid_code(bus_ctx *ctx)
                         AUTHORIZE_MSG_INVALID_CODE);
 }
 
-/* An arena copy of doc's string field, "" when absent; NULL on exhaustion. */
-static char *
-field(bus_ctx *ctx, const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return bus_ctx_strdup(ctx, s != NULL ? s : "");
-}
-
 tg_err
 authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
 {
@@ -93,13 +84,14 @@ authorize_on_redeem_code(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
         err = invalid_code(ctx);
         goto out;
     }
-    if ((reply->user_id = field(ctx, doc, "user_id")) == NULL ||
-        (reply->scope = field(ctx, doc, "scope")) == NULL ||
-        (reply->audience = field(ctx, doc, "audience")) == NULL ||
-        (reply->nonce = field(ctx, doc, "nonce")) == NULL ||
-        (reply->sid = field(ctx, doc, "sid")) == NULL ||
-        (reply->code_challenge = field(ctx, doc, "code_challenge")) == NULL ||
-        (reply->code_challenge_method = field(ctx, doc, "code_challenge_method")) == NULL) {
+    if ((reply->user_id = authorize_doc_strdup(ctx, doc, "user_id")) == NULL ||
+        (reply->scope = authorize_doc_strdup(ctx, doc, "scope")) == NULL ||
+        (reply->audience = authorize_doc_strdup(ctx, doc, "audience")) == NULL ||
+        (reply->nonce = authorize_doc_strdup(ctx, doc, "nonce")) == NULL ||
+        (reply->sid = authorize_doc_strdup(ctx, doc, "sid")) == NULL ||
+        (reply->code_challenge = authorize_doc_strdup(ctx, doc, "code_challenge")) == NULL ||
+        (reply->code_challenge_method = authorize_doc_strdup(ctx, doc, "code_challenge_method")) ==
+            NULL) {
         err = TG_ENOMEM;
         goto out;
     }

@@ -24,14 +24,6 @@
 #define CSRF_COOKIE_PATH "/u/consent"
 #define MAX_SCOPES 64
 
-static const char *
-str(const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return s != NULL ? s : "";
-}
-
 /* The _id of a (user, client, audience) grant. */
 static void
 grant_id(const char *user_id, const char *client_id, const char *audience, char out[65])
@@ -82,7 +74,7 @@ authorize_consent_is_granted(const authorize_app *app, const char *user_id,
     grant_id(user_id, client_id, audience, id);
     if (id[0] == '\0' || store_get(app->st, AUTHORIZE_COLL_CONSENTS, id, &doc) != TG_OK)
         return false;
-    ok = scopes_covered(scope, str(doc, "scope"));
+    ok = scopes_covered(scope, authorize_doc_str(doc, "scope"));
     json_decref(doc);
     return ok;
 }
@@ -103,7 +95,7 @@ grant_store(const authorize_app *app, const char *user_id, const char *client_id
     err = store_get(app->st, AUTHORIZE_COLL_CONSENTS, id, &old);
     if (err != TG_OK && err != TG_ENOTFOUND)
         return err;
-    before = str(old, "scope");
+    before = authorize_doc_str(old, "scope");
     if (asprintf(&merged, "%s%s%s", before, before[0] != '\0' ? " " : "", scope) < 0) {
         merged = NULL;
         err = TG_ENOMEM;
@@ -130,8 +122,10 @@ static tg_err
 reply_page(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
            const json_t *txn, const authorize_cookies *extra)
 {
-    const config_client *client = config_client_by_id(app->cfg, str(txn, "client_id"));
-    const config_resource_server *api = config_api_by_identifier(app->cfg, str(txn, "audience"));
+    const config_client *client =
+        config_client_by_id(app->cfg, authorize_doc_str(txn, "client_id"));
+    const config_resource_server *api =
+        config_api_by_identifier(app->cfg, authorize_doc_str(txn, "audience"));
     authorize_cookies cookies = {0};
     char cookie[160];
 
@@ -140,13 +134,14 @@ reply_page(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRepl
     snprintf(cookie, sizeof(cookie),
              AUTHORIZE_CSRF_COOKIE "=%s; Path=" CSRF_COOKIE_PATH "; Secure; HttpOnly; "
                                    "SameSite=Strict",
-             str(txn, "csrf"));
+             authorize_doc_str(txn, "csrf"));
     cookies.v[cookies.n++] = cookie;
     return authorize_reply_html(
         ctx, reply, 200,
         authorize_consent_html(&app->cfg->tenant.branding, client != NULL ? client->name : "",
-                               api != NULL ? api->name : str(txn, "audience"), str(txn, "scope"),
-                               str(txn, "_id"), str(txn, "csrf")),
+                               api != NULL ? api->name : authorize_doc_str(txn, "audience"),
+                               authorize_doc_str(txn, "scope"), authorize_doc_str(txn, "_id"),
+                               authorize_doc_str(txn, "csrf")),
         NULL, &cookies);
 }
 
@@ -213,14 +208,15 @@ authorize_on_consent_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobuf
     tg_err err;
 
     err = authorize_txn_load(ctx, app, req->state, &txn);
-    if (err == TG_ENOTFOUND || (err == TG_OK && strcmp(str(txn, "kind"), "consent") != 0)) {
+    if (err == TG_ENOTFOUND ||
+        (err == TG_OK && strcmp(authorize_doc_str(txn, "kind"), "consent") != 0)) {
         err = authorize_reply_txn_invalid(ctx, app, reply);
         goto out;
     }
     if (err != TG_OK)
         goto out;
     if (!authorize_csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
-                           str(txn, "csrf"))) {
+                           authorize_doc_str(txn, "csrf"))) {
         err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
         goto out;
     }
@@ -230,8 +226,8 @@ authorize_on_consent_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobuf
         goto out;
     }
     /* one transaction, one answer */
-    err = store_consume(app->st, AUTHORIZE_COLL_TXN, str(txn, "_id"), bus_ctx_request_id(ctx),
-                        &taken);
+    err = store_consume(app->st, AUTHORIZE_COLL_TXN, authorize_doc_str(txn, "_id"),
+                        bus_ctx_request_id(ctx), &taken);
     if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
         err = authorize_reply_txn_invalid(ctx, app, reply);
         goto out;
@@ -240,25 +236,26 @@ authorize_on_consent_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobuf
         goto out;
     authorize_txn_target(txn, &t);
     if (!accept) {
-        LOG_INFO("consent declined by user %s for client %s", str(txn, "user_id"),
-                 str(txn, "client_id"));
+        LOG_INFO("consent declined by user %s for client %s", authorize_doc_str(txn, "user_id"),
+                 authorize_doc_str(txn, "client_id"));
         err = authorize_reply_oauth_error(ctx, reply, &t, "access_denied", MSG_DENIED);
         goto out;
     }
-    if ((err = grant_store(app, str(txn, "user_id"), str(txn, "client_id"), str(txn, "audience"),
-                           str(txn, "scope"))) != TG_OK)
+    if ((err = grant_store(app, authorize_doc_str(txn, "user_id"),
+                           authorize_doc_str(txn, "client_id"), authorize_doc_str(txn, "audience"),
+                           authorize_doc_str(txn, "scope"))) != TG_OK)
         goto out;
     authorize_grant g = {
-        .client_id = str(txn, "client_id"),
-        .redirect_uri = str(txn, "redirect_uri_sent"),
-        .user_id = str(txn, "user_id"),
-        .scope = str(txn, "scope"),
-        .audience = str(txn, "audience"),
-        .nonce = str(txn, "nonce"),
+        .client_id = authorize_doc_str(txn, "client_id"),
+        .redirect_uri = authorize_doc_str(txn, "redirect_uri_sent"),
+        .user_id = authorize_doc_str(txn, "user_id"),
+        .scope = authorize_doc_str(txn, "scope"),
+        .audience = authorize_doc_str(txn, "audience"),
+        .nonce = authorize_doc_str(txn, "nonce"),
         .auth_time = json_integer_value(json_object_get(txn, "auth_time")),
-        .sid = str(txn, "sid"),
-        .code_challenge = str(txn, "code_challenge"),
-        .code_challenge_method = str(txn, "code_challenge_method"),
+        .sid = authorize_doc_str(txn, "sid"),
+        .code_challenge = authorize_doc_str(txn, "code_challenge"),
+        .code_challenge_method = authorize_doc_str(txn, "code_challenge_method"),
     };
     LOG_INFO("consent given by user %s to client %s", g.user_id, g.client_id);
     err = authorize_complete(ctx, app, reply, &t, &g, &cookies);

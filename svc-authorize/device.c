@@ -169,7 +169,8 @@ counter_bump(const authorize_app *app, const char *id, int64_t expires_at)
     for (int tries = 0; tries < 3; tries++) {
         err = store_get(app->st, AUTHORIZE_COLL_DEVICE_ATTEMPTS, id, &doc);
         if (err == TG_OK) {
-            set = json_pack("{s:I}", "count", json_integer_value(json_object_get(doc, "count")) + 1);
+            set =
+                json_pack("{s:I}", "count", json_integer_value(json_object_get(doc, "count")) + 1);
             err = set != NULL ? store_update(app->st, AUTHORIZE_COLL_DEVICE_ATTEMPTS, id, set)
                               : TG_ENOMEM;
         } else if (err == TG_ENOTFOUND) {
@@ -400,15 +401,6 @@ answer_pending(bus_ctx *ctx, const authorize_app *app, const char *id, const jso
                   MSG_PENDING);
 }
 
-/* An arena copy of doc's string field, "" when absent; NULL on exhaustion. */
-static char *
-field(bus_ctx *ctx, const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return bus_ctx_strdup(ctx, s != NULL ? s : "");
-}
-
 /* Takes an approved code exactly once and answers with its grant. */
 static tg_err
 take_approved(bus_ctx *ctx, const authorize_app *app, const char *id,
@@ -424,10 +416,10 @@ take_approved(bus_ctx *ctx, const authorize_app *app, const char *id,
     }
     if (err != TG_OK)
         goto out;
-    if ((reply->user_id = field(ctx, doc, "user_id")) == NULL ||
-        (reply->scope = field(ctx, doc, "scope")) == NULL ||
-        (reply->audience = field(ctx, doc, "audience")) == NULL ||
-        (reply->sid = field(ctx, doc, "sid")) == NULL) {
+    if ((reply->user_id = authorize_doc_strdup(ctx, doc, "user_id")) == NULL ||
+        (reply->scope = authorize_doc_strdup(ctx, doc, "scope")) == NULL ||
+        (reply->audience = authorize_doc_strdup(ctx, doc, "audience")) == NULL ||
+        (reply->sid = authorize_doc_strdup(ctx, doc, "sid")) == NULL) {
         err = TG_ENOMEM;
         goto out;
     }

@@ -35,17 +35,10 @@
 #define MSG_CSRF "This form could not be verified. Enter the code again."
 #define MSG_WRONG_CODE "Invalid or expired code. Check the code on your device and try again."
 #define MSG_TOO_MANY "Too many attempts. Please wait a minute and try again."
-#define MSG_ACTIVATION_INVALID "This activation link is invalid or has expired. Enter the code again."
+#define MSG_ACTIVATION_INVALID                                                                     \
+    "This activation link is invalid or has expired. Enter the code again."
 #define MSG_CODE_GONE "This code has expired or was already used. Start again on your device."
 #define MSG_NO_SESSION "Your session has ended. Enter the code again."
-
-static const char *
-str(const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return s != NULL ? s : "";
-}
 
 static const char *
 cookie_header(const Tollgate__Web__Context *web)
@@ -111,8 +104,9 @@ start_activation(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__Pa
     if ((err = tg_random_token(AUTHORIZE_TXN_BYTES, &id)) != TG_OK ||
         (err = tg_random_token(AUTHORIZE_SECRET_BYTES, &csrf)) != TG_OK)
         goto out;
-    doc = json_pack("{s:s, s:s, s:s, s:s, s:I}", "_id", id, "device_id", str(device, "_id"),
-                    "user_code", shown, "csrf", csrf, "expires_at", (json_int_t)exp);
+    doc = json_pack("{s:s, s:s, s:s, s:s, s:I}", "_id", id, "device_id",
+                    authorize_doc_str(device, "_id"), "user_code", shown, "csrf", csrf,
+                    "expires_at", (json_int_t)exp);
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;
@@ -184,7 +178,8 @@ load_activation(bus_ctx *ctx, const authorize_app *app, const char *state, json_
         err = TG_ENOTFOUND;
         goto fail;
     }
-    err = store_get(app->st, AUTHORIZE_COLL_DEVICE_CODES, str(*act, "device_id"), device);
+    err = store_get(app->st, AUTHORIZE_COLL_DEVICE_CODES, authorize_doc_str(*act, "device_id"),
+                    device);
     if (err != TG_OK)
         goto fail;
     status = json_string_value(json_object_get(*device, "status"));
@@ -207,10 +202,11 @@ static tg_err
 start_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
             const json_t *act, const json_t *device)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "device",
-                            "activation", str(act, "_id"), "client_id", str(device, "client_id"),
-                            "scope", str(device, "scope"), "audience", str(device, "audience"),
-                            "connection", "", "login_hint", "");
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "device", "activation",
+        authorize_doc_str(act, "_id"), "client_id", authorize_doc_str(device, "client_id"), "scope",
+        authorize_doc_str(device, "scope"), "audience", authorize_doc_str(device, "audience"),
+        "connection", "", "login_hint", "");
     tg_err err;
 
     if (doc == NULL)
@@ -234,7 +230,8 @@ authorize_device_after_login(bus_ctx *ctx, Tollgate__Authorize__PageReply *reply
 {
     char location[128];
 
-    snprintf(location, sizeof(location), "/activate/confirm?state=%.64s", str(txn, "activation"));
+    snprintf(location, sizeof(location), "/activate/confirm?state=%.64s",
+             authorize_doc_str(txn, "activation"));
     return authorize_reply_redirect(ctx, reply, location, cookies);
 }
 
@@ -263,15 +260,15 @@ authorize_on_device_confirm_page(bus_ctx *ctx, const ProtobufCMessage *reqm,
     }
     if (err != TG_OK)
         goto out;
-    client = authorize_client_find(ctx, app, str(device, "client_id"));
+    client = authorize_client_find(ctx, app, authorize_doc_str(device, "client_id"));
     snprintf(cookie, sizeof(cookie), AUTHORIZE_CSRF_COOKIE "=%s" CSRF_COOKIE_ATTRS,
-             str(act, "csrf"));
+             authorize_doc_str(act, "csrf"));
     cookies.v[0] = cookie;
     err = authorize_reply_html(ctx, reply, 200,
                                authorize_device_confirm_html(
-                                   &app->cfg->tenant.branding,
-                                   client != NULL ? client->name : NULL, str(act, "user_code"),
-                                   str(act, "_id"), str(act, "csrf")),
+                                   &app->cfg->tenant.branding, client != NULL ? client->name : NULL,
+                                   authorize_doc_str(act, "user_code"),
+                                   authorize_doc_str(act, "_id"), authorize_doc_str(act, "csrf")),
                                NULL, &cookies);
 out:
     json_decref(session);
@@ -291,7 +288,7 @@ claim_answer(bus_ctx *ctx, const authorize_app *app, const json_t *device)
     json_t *doc, *old = NULL;
     tg_err err;
 
-    snprintf(id, sizeof(id), "answer:%.64s", str(device, "_id"));
+    snprintf(id, sizeof(id), "answer:%.64s", authorize_doc_str(device, "_id"));
     doc = json_pack("{s:s, s:s, s:I}", "_id", id, "by", bus_ctx_request_id(ctx), "expires_at",
                     json_integer_value(json_object_get(device, "expires_at")));
     if (doc == NULL)
@@ -318,13 +315,14 @@ record_answer(const authorize_app *app, const json_t *device, const json_t *sess
 
     if (approve)
         set = json_pack("{s:s, s:s, s:s, s:I}", "status", "approved", "user_id",
-                        str(session, "user_id"), "sid", str(session, "sid"), "auth_time",
+                        authorize_doc_str(session, "user_id"), "sid",
+                        authorize_doc_str(session, "sid"), "auth_time",
                         json_integer_value(json_object_get(session, "auth_time")));
     else
         set = json_pack("{s:s}", "status", "denied");
     if (set == NULL)
         return TG_ENOMEM;
-    err = store_update(app->st, AUTHORIZE_COLL_DEVICE_CODES, str(device, "_id"), set);
+    err = store_update(app->st, AUTHORIZE_COLL_DEVICE_CODES, authorize_doc_str(device, "_id"), set);
     json_decref(set);
     return err;
 }
@@ -347,7 +345,8 @@ authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *reqm,
         return error_page(ctx, app, reply, 400, MSG_ACTIVATION_INVALID);
     if (err != TG_OK)
         return err;
-    if (!authorize_csrf_ok(cookie_header(req->web), req->csrf_token, str(act, "csrf"))) {
+    if (!authorize_csrf_ok(cookie_header(req->web), req->csrf_token,
+                           authorize_doc_str(act, "csrf"))) {
         err = error_page(ctx, app, reply, 403, MSG_CSRF);
         goto out;
     }
@@ -363,7 +362,7 @@ authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *reqm,
     if (err != TG_OK)
         goto out;
     /* one activation, one answer, even when the form is posted twice at once */
-    err = store_consume(app->st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, str(act, "_id"),
+    err = store_consume(app->st, AUTHORIZE_COLL_DEVICE_ACTIVATIONS, authorize_doc_str(act, "_id"),
                         bus_ctx_request_id(ctx), &taken);
     if (err == TG_OK)
         err = claim_answer(ctx, app, device);
@@ -374,7 +373,7 @@ authorize_on_device_confirm_submit(bus_ctx *ctx, const ProtobufCMessage *reqm,
     if (err != TG_OK || (err = record_answer(app, device, session, approve)) != TG_OK)
         goto out;
     LOG_INFO("device code %s by user %s for client %s", approve ? "approved" : "denied",
-             str(session, "user_id"), str(device, "client_id"));
+             authorize_doc_str(session, "user_id"), authorize_doc_str(device, "client_id"));
     err = authorize_reply_html(
         ctx, reply, 200,
         authorize_message_html(&app->cfg->tenant.branding,

@@ -45,14 +45,6 @@ authorize_txn_target(const json_t *txn, authorize_target *t)
     t->response_type = (unsigned)json_integer_value(json_object_get(txn, "response_type"));
 }
 
-static const char *
-str(const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return s != NULL ? s : "";
-}
-
 tg_err
 authorize_txn_load(bus_ctx *ctx, const authorize_app *app, const char *state, json_t **out)
 {
@@ -117,20 +109,21 @@ static tg_err
 reply_login(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
             int status, const json_t *txn, const char *username, const char *error)
 {
-    const config_client *client = authorize_client_find(ctx, app, str(txn, "client_id"));
+    const config_client *client =
+        authorize_client_find(ctx, app, authorize_doc_str(txn, "client_id"));
     authorize_cookies cookies = {.n = 1};
     char cookie[160];
 
     snprintf(cookie, sizeof(cookie),
              AUTHORIZE_CSRF_COOKIE "=%s; Path=/u/login; Secure; HttpOnly; SameSite=Strict",
-             str(txn, "csrf"));
+             authorize_doc_str(txn, "csrf"));
     cookies.v[0] = cookie;
     return authorize_reply_html(
         ctx, reply, status,
         authorize_login_html(&app->cfg->tenant.branding, client != NULL ? client->name : NULL,
-                             str(txn, "_id"), str(txn, "csrf"), username, error,
-                             authorize_signup_is_offered(app, txn)),
-        authorize_form_csp(ctx, str(txn, "redirect_uri")), &cookies);
+                             authorize_doc_str(txn, "_id"), authorize_doc_str(txn, "csrf"),
+                             username, error, authorize_signup_is_offered(app, txn)),
+        authorize_form_csp(ctx, authorize_doc_str(txn, "redirect_uri")), &cookies);
 }
 
 tg_err
@@ -146,7 +139,7 @@ authorize_on_login_page(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMes
     if (err == TG_ENOTFOUND)
         err = authorize_reply_txn_invalid(ctx, app, reply);
     else if (err == TG_OK)
-        err = reply_login(ctx, app, reply, 200, txn, str(txn, "login_hint"), NULL);
+        err = reply_login(ctx, app, reply, 200, txn, authorize_doc_str(txn, "login_hint"), NULL);
     json_decref(txn);
     return err;
 }
@@ -190,8 +183,8 @@ authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
     tg_err err;
 
     /* one transaction, one login, even when the form is posted twice at once */
-    err = store_consume(app->st, AUTHORIZE_COLL_TXN, str(txn, "_id"), bus_ctx_request_id(ctx),
-                        &taken);
+    err = store_consume(app->st, AUTHORIZE_COLL_TXN, authorize_doc_str(txn, "_id"),
+                        bus_ctx_request_id(ctx), &taken);
     if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
         err = authorize_reply_txn_invalid(ctx, app, reply);
         goto out;
@@ -210,17 +203,17 @@ authorize_login_finish(bus_ctx *ctx, const authorize_app *app,
         goto out;
     }
     authorize_grant g = {
-        .client_id = str(txn, "client_id"),
-        .redirect_uri = str(txn, "redirect_uri_sent"),
+        .client_id = authorize_doc_str(txn, "client_id"),
+        .redirect_uri = authorize_doc_str(txn, "redirect_uri_sent"),
         .user_id = user_id,
-        .scope = str(txn, "scope"),
-        .audience = str(txn, "audience"),
-        .nonce = str(txn, "nonce"),
+        .scope = authorize_doc_str(txn, "scope"),
+        .audience = authorize_doc_str(txn, "audience"),
+        .nonce = authorize_doc_str(txn, "nonce"),
         .auth_time = now,
         .sid = sid,
-        .code_challenge = str(txn, "code_challenge"),
-        .code_challenge_method = str(txn, "code_challenge_method"),
-        .prompt_consent = strcmp(str(txn, "prompt"), "consent") == 0,
+        .code_challenge = authorize_doc_str(txn, "code_challenge"),
+        .code_challenge_method = authorize_doc_str(txn, "code_challenge_method"),
+        .prompt_consent = strcmp(authorize_doc_str(txn, "prompt"), "consent") == 0,
     };
     authorize_txn_target(txn, &t);
     LOG_INFO("login of user %s for client %s", user_id, g.client_id);
@@ -251,14 +244,14 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
     if (err != TG_OK)
         goto out;
     if (!authorize_csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
-                           str(txn, "csrf"))) {
+                           authorize_doc_str(txn, "csrf"))) {
         err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
         goto out;
     }
-    vreq.connection = (char *)str(txn, "connection");
+    vreq.connection = (char *)authorize_doc_str(txn, "connection");
     vreq.username = req->username;
     vreq.password = req->password;
-    vreq.client_id = (char *)str(txn, "client_id");
+    vreq.client_id = (char *)authorize_doc_str(txn, "client_id");
     vreq.client_ip = req->web != NULL ? req->web->client_ip : (char *)"";
     err = authorize_users_call(ctx, app, "users.VerifyPassword", &vreq.base,
                                &tollgate__users__verify_password_reply__descriptor,

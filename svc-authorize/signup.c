@@ -25,18 +25,11 @@
 #define MSG_WEAK "Your password is too weak. "
 #define MSG_FAILED "We could not sign you up. Please try again."
 
-static const char *
-str(const json_t *doc, const char *name)
-{
-    const char *s = json_string_value(json_object_get(doc, name));
-
-    return s != NULL ? s : "";
-}
-
 const config_connection *
 authorize_signup_connection(const authorize_app *app, const json_t *txn)
 {
-    const char *client_id = str(txn, "client_id"), *name = str(txn, "connection");
+    const char *client_id = authorize_doc_str(txn, "client_id"),
+               *name = authorize_doc_str(txn, "connection");
     const config_connection *conn;
 
     if (name[0] != '\0') {
@@ -104,20 +97,21 @@ reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
              int status, const json_t *txn, const config_connection *conn, const char *email,
              const char *username, const char *error)
 {
-    const config_client *client = authorize_client_find(ctx, app, str(txn, "client_id"));
+    const config_client *client =
+        authorize_client_find(ctx, app, authorize_doc_str(txn, "client_id"));
     authorize_cookies cookies = {.n = 1};
     char cookie[160], policy[512];
 
     snprintf(cookie, sizeof(cookie),
              AUTHORIZE_CSRF_COOKIE "=%s; Path=/u/signup; Secure; HttpOnly; SameSite=Strict",
-             str(txn, "csrf"));
+             authorize_doc_str(txn, "csrf"));
     cookies.v[0] = cookie;
     authorize_policy_text(conn, policy, sizeof(policy));
     authorize_signup_view v = {
         .brand = &app->cfg->tenant.branding,
         .client_name = client != NULL ? client->name : NULL,
-        .state = str(txn, "_id"),
-        .csrf = str(txn, "csrf"),
+        .state = authorize_doc_str(txn, "_id"),
+        .csrf = authorize_doc_str(txn, "csrf"),
         .email = email,
         .username = username,
         .policy = policy,
@@ -125,7 +119,8 @@ reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRe
         .ask_username = conn->requires_username,
     };
     return authorize_reply_html(ctx, reply, status, authorize_signup_html(&v),
-                                authorize_form_csp(ctx, str(txn, "redirect_uri")), &cookies);
+                                authorize_form_csp(ctx, authorize_doc_str(txn, "redirect_uri")),
+                                &cookies);
 }
 
 tg_err
@@ -145,7 +140,8 @@ authorize_on_signup_page(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
         err = authorize_reply_error_page(ctx, app, reply, 400, "invalid_request",
                                          MSG_NO_CONNECTION);
     else if (err == TG_OK)
-        err = reply_signup(ctx, app, reply, 200, txn, conn, str(txn, "login_hint"), NULL, NULL);
+        err = reply_signup(ctx, app, reply, 200, txn, conn, authorize_doc_str(txn, "login_hint"),
+                           NULL, NULL);
     json_decref(txn);
     return err;
 }
@@ -162,13 +158,13 @@ directive_message(const Tollgate__Web__Directive *d, const config_connection *co
     char policy[512];
 
     snprintf(buf, len, "%s", MSG_FAILED);
-    if (strcmp(str(body, "code"), "invalid_password") == 0 && !json_is_string(desc)) {
+    if (strcmp(authorize_doc_str(body, "code"), "invalid_password") == 0 && !json_is_string(desc)) {
         authorize_policy_text(conn, policy, sizeof(policy));
         snprintf(buf, len, MSG_WEAK "%s", policy);
     } else if (json_is_string(desc)) {
         snprintf(buf, len, "%s", json_string_value(desc));
     } else if (json_is_string(json_object_get(body, "error"))) {
-        snprintf(buf, len, "%s", str(body, "error"));
+        snprintf(buf, len, "%s", authorize_doc_str(body, "error"));
     }
     json_decref(body);
 }
@@ -179,7 +175,7 @@ static bool
 created_user_id(const Tollgate__Web__Directive *d, char *buf, size_t len)
 {
     json_t *body = json_loadb((const char *)d->body.data, d->body.len, 0, NULL);
-    const char *id = str(body, "_id");
+    const char *id = authorize_doc_str(body, "_id");
     int n = snprintf(buf, len, "auth0|%s", id);
     bool ok = id[0] != '\0' && n > 0 && (size_t)n < len;
 
@@ -201,7 +197,7 @@ signup_call(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageRep
 
     user_id[0] = '\0';
     sreq.web = req->web;
-    sreq.client_id = (char *)str(txn, "client_id");
+    sreq.client_id = (char *)authorize_doc_str(txn, "client_id");
     sreq.connection = conn->name;
     sreq.email = req->email;
     sreq.password = req->password;
@@ -258,7 +254,7 @@ authorize_on_signup_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufC
     }
     if (err != TG_OK)
         goto out;
-    if (!authorize_csrf_ok(cookie_header, req->csrf_token, str(txn, "csrf"))) {
+    if (!authorize_csrf_ok(cookie_header, req->csrf_token, authorize_doc_str(txn, "csrf"))) {
         err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
         goto out;
     }
