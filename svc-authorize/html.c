@@ -35,6 +35,20 @@ finish(FILE *f, char **buf)
     return *buf;
 }
 
+/* A POST form to action carrying the transaction state and its CSRF token as hidden inputs:
+ * every form of these pages starts so. */
+static void
+form_begin(FILE *f, const char *action, const char *state, const char *csrf)
+{
+    fputs("<form method=\"post\" action=\"", f);
+    tg_html_put(f, action);
+    fputs("\">\n<input type=\"hidden\" name=\"state\" value=\"", f);
+    tg_html_put(f, state);
+    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
+    tg_html_put(f, csrf);
+    fputs("\">\n", f);
+}
+
 /* <p>lead <a href="path?state=...">text</a></p>; the state is a transaction id (base64url),
  * percent-encoded anyway. */
 static void
@@ -111,13 +125,8 @@ authorize_login_html(const tg_branding *brand, const char *client_name, const ch
         tg_html_put(f, error);
         fputs("</p></div>\n", f);
     }
-    fputs("<form method=\"post\" action=\"/u/login\">\n"
-          "<input type=\"hidden\" name=\"state\" value=\"",
-          f);
-    tg_html_put(f, state);
-    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    tg_html_put(f, csrf);
-    fputs("\">\n<label for=\"username\">Email address</label>\n"
+    form_begin(f, "/u/login", state, csrf);
+    fputs("<label for=\"username\">Email address</label>\n"
           "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
           "autocapitalize=\"none\" spellcheck=\"false\" required value=\"",
           f);
@@ -223,13 +232,7 @@ authorize_signup_html(const authorize_signup_view *v)
         tg_html_put(f, v->error);
         fputs("</p></div>\n", f);
     }
-    fputs("<form method=\"post\" action=\"/u/signup\">\n"
-          "<input type=\"hidden\" name=\"state\" value=\"",
-          f);
-    tg_html_put(f, v->state);
-    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    tg_html_put(f, v->csrf);
-    fputs("\">\n", f);
+    form_begin(f, "/u/signup", v->state, v->csrf);
     input_put(f, "email", "email", "Email address", "email", v->email != NULL ? v->email : "",
               err_id);
     if (v->ask_username)
@@ -352,13 +355,9 @@ authorize_device_confirm_html(const tg_branding *brand, const char *client_name,
           "device:</p>\n<p><strong id=\"user-code\">",
           f);
     tg_html_put(f, user_code);
-    fputs("</strong></p>\n<form method=\"post\" action=\"/activate/confirm\">\n"
-          "<input type=\"hidden\" name=\"state\" value=\"",
-          f);
-    tg_html_put(f, state);
-    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    tg_html_put(f, csrf);
-    fputs("\">\n<button type=\"submit\" name=\"action\" value=\"confirm\">Confirm</button>\n"
+    fputs("</strong></p>\n", f);
+    form_begin(f, "/activate/confirm", state, csrf);
+    fputs("<button type=\"submit\" name=\"action\" value=\"confirm\">Confirm</button>\n"
           "<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n"
           "</form>\n</main>\n</body>\n</html>\n",
           f);
@@ -428,13 +427,9 @@ authorize_consent_html(const tg_branding *brand, const char *client_name, const 
         p += n;
         p += strspn(p, " ");
     }
-    fputs("</ul>\n<form method=\"post\" action=\"/u/consent\">\n"
-          "<input type=\"hidden\" name=\"state\" value=\"",
-          f);
-    tg_html_put(f, state);
-    fputs("\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"", f);
-    tg_html_put(f, csrf);
-    fputs("\">\n<button type=\"submit\" name=\"action\" value=\"accept\">Accept</button>\n"
+    fputs("</ul>\n", f);
+    form_begin(f, "/u/consent", state, csrf);
+    fputs("<button type=\"submit\" name=\"action\" value=\"accept\">Accept</button>\n"
           "<button type=\"submit\" name=\"action\" value=\"deny\">Decline</button>\n"
           "</form>\n</main>\n</body>\n</html>\n",
           f);
