@@ -117,6 +117,29 @@ test_ledger_survives_reopen(void **state)
     assert_true(token_refresh_family_is_live(&f->app, "y"));
 }
 
+/* A stored ledger that does not parse (hand-edited, or from a future version) loses the bad
+ * entries and keeps working. */
+static void
+test_malformed_ledger(void **state)
+{
+    fx *f = *state;
+    char id[65];
+    json_t *doc;
+
+    assert_int_equal(token_hash_id("auth0|u5\napp", id), TG_OK);
+    doc = json_pack("{s:s, s:s}", "_id", id, "families",
+                    "ok-1 0,no-space,bad -5,,x 12abc," /* garbage */
+                    "0123456789012345678901234567890123456789012345678901234567890123456789 0");
+    assert_int_equal(store_insert(f->app.st, TOKEN_COLL_REFRESH_LEDGERS, doc), TG_OK);
+    json_decref(doc);
+    family(f, "app", "auth0|u5", "n-1", 0, 2);
+    family(f, "app", "auth0|u5", "n-2", 0, 2); /* "ok-1" (the only good entry) goes */
+    assert_true(token_refresh_family_is_live(&f->app, "n-1"));
+    assert_true(token_refresh_family_is_live(&f->app, "n-2"));
+    family(f, "app", "auth0|u5", "n-3", 0, 2);
+    assert_false(token_refresh_family_is_live(&f->app, "n-1"));
+}
+
 int
 main(void)
 {
@@ -124,6 +147,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_oldest_revoked_past_the_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expired_and_revoked_leave_the_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_survives_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_ledger, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
