@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "authorize.h"
 #include "core/util.h"
 #include "users.h"
@@ -409,7 +410,7 @@ setup(void **state)
     const char *tmp = getenv("TG_TEST_TMPDIR");
     const char *az_dial[2] = {fx.az_url, NULL}, *back[2] = {fx.back, NULL},
                *front[2] = {fx.front, NULL};
-    int port = 40000 + (getpid() * 5 + 17) % 20000;
+    int port = tg_test_port_block(3);
     users_hash_params p;
     (void)state;
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "authorize.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -366,7 +367,7 @@ setup(void **state)
     char errbuf[256];
     const char *tmp = getenv("TG_TEST_TMPDIR");
     const char *ufront[2] = {fx.ufront, NULL}, *afront[2] = {fx.afront, NULL};
-    int port = 30000 + (getpid() * 7 + 3) % 20000;
+    int port = tg_test_port_block(6);
     users_hash_params p;
     (void)state;
 

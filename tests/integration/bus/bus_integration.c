@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "bus/bus.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -101,11 +102,8 @@ echo(bus_client *c, const char *scope, int64_t timeout_ms, Tollgate__Token__Toke
 static int
 setup(void **state)
 {
-    static int port = 0;
     (void)state;
-    if (port == 0)
-        port = 20000 + getpid() % 20000;
-    snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port++);
+    snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", tg_test_port_block(1));
     return 0;
 }
 
@@ -304,10 +302,11 @@ test_device_many_callers_many_replicas(void **state)
     bus_client *c1, *c2;
     bus_server *a, *b;
     atomic_int ok = 0, failed = 0;
+    int ports = tg_test_port_block(2);
     (void)state;
 
-    snprintf(front, sizeof(front), "%s", url);
-    snprintf(back, sizeof(back), "tcp://127.0.0.1:%d", atoi(strrchr(url, ':') + 1) + 10000);
+    snprintf(front, sizeof(front), "tcp://127.0.0.1:%d", ports);
+    snprintf(back, sizeof(back), "tcp://127.0.0.1:%d", ports + 1);
     assert_int_equal(bus_device_open(front, back, &dev), TG_OK);
     assert_int_equal(bus_client_open_dial(front_urls, &c1), TG_OK);
     assert_int_equal(bus_client_open_dial(front_urls, &c2), TG_OK);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -156,7 +157,7 @@ setup(void **state)
     const char *tmp = getenv("TG_TEST_TMPDIR");
     const char *dial[2] = {fx.url, NULL}, *udial[2] = {fx.users_url, NULL};
     const char *adial[2] = {fx.authorize_url, NULL};
-    int port = 25000 + getpid() % 2000 * 4;
+    int port = tg_test_port_block(4);
     (void)state;
 
     snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "core/util.h"
 #include "token.h"
 
@@ -79,7 +80,7 @@ setup(void **state)
     char errbuf[256];
     const char *tmp = getenv("TG_TEST_TMPDIR");
     const char *dial[2] = {fx.url, NULL}, *udial[2] = {fx.users_url, NULL};
-    int port = 40000 + getpid() % 2000 * 2;
+    int port = tg_test_port_block(2);
     (void)state;
 
     snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);

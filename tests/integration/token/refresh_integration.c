@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -129,7 +130,7 @@ setup(void **state)
     char errbuf[256];
     const char *tmp = getenv("TG_TEST_TMPDIR");
     const char *dial[2] = {fx.url, NULL}, *udial[2] = {fx.users_url, NULL};
-    int port = 21000 + getpid() % 4000 * 2;
+    int port = tg_test_port_block(2);
     (void)state;
 
     snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -89,7 +90,7 @@ setup(void **state)
     const char *tmp = getenv("TG_TEST_TMPDIR");
     (void)state;
 
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", 40000 + getpid() % 20000);
+    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", tg_test_port_block(1));
     snprintf(fx.db, sizeof(fx.db), "sqlite:%s/token-int-%d.db", tmp ? tmp : "/tmp", getpid());
     assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
                                       "master-key-for-tests-0123456789", &fx.cfg, errbuf,
