@@ -199,8 +199,8 @@ on_aio(void *arg)
 }
 
 static tg_err
-pack_request(const bus_call_opts *opts, const char *rid, int64_t deadline,
-             const ProtobufCMessage *req, nng_msg **out)
+pack_envelope(const bus_call_opts *opts, const char *rid, int64_t deadline,
+              const ProtobufCMessage *req, nng_msg **out)
 {
     Tollgate__Bus__Request env = TOLLGATE__BUS__REQUEST__INIT;
     size_t plen = protobuf_c_message_get_packed_size(req), elen;
@@ -233,29 +233,41 @@ out:
     return err;
 }
 
+/* The envelope of a call: opts' request id (a fresh random one when it has none), its deadline
+ * (*deadline: opts', else now + the default) and req packed. */
+static tg_err
+pack_request(const bus_call_opts *opts, const ProtobufCMessage *req, int64_t *deadline,
+             nng_msg **out)
+{
+    const char *rid = opts->request_id;
+    char fresh[33];
+    tg_err err;
+
+    *out = NULL;
+    *deadline = opts->deadline_ms ? opts->deadline_ms : tg_now_ms() + BUS_DEFAULT_DEADLINE_MS;
+    if (rid == NULL || rid[0] == '\0') {
+        unsigned char raw[16];
+        if ((err = tg_random_bytes(raw, sizeof(raw))) != TG_OK)
+            return err;
+        tg_hex_encode(raw, sizeof(raw), fresh);
+        rid = fresh;
+    }
+    return pack_envelope(opts, rid, *deadline, req, out);
+}
+
 tg_err
 bus_call_async(bus_client *c, const bus_call_opts *opts, const ProtobufCMessage *req,
                bus_on_reply on_reply, void *arg)
 {
     bus_pending *p = NULL;
     nng_msg *msg = NULL;
-    char rid[33];
-    const char *use_rid = opts->request_id;
-    int64_t deadline =
-        opts->deadline_ms ? opts->deadline_ms : tg_now_ms() + BUS_DEFAULT_DEADLINE_MS;
-    int64_t left = deadline - tg_now_ms();
+    int64_t deadline, left;
     tg_err err;
     int rv;
 
-    if (use_rid == NULL || use_rid[0] == '\0') {
-        unsigned char raw[16];
-        if ((err = tg_random_bytes(raw, sizeof(raw))) != TG_OK)
-            return err;
-        tg_hex_encode(raw, sizeof(raw), rid);
-        use_rid = rid;
-    }
-    if ((err = pack_request(opts, use_rid, deadline, req, &msg)) != TG_OK)
+    if ((err = pack_request(opts, req, &deadline, &msg)) != TG_OK)
         return err;
+    left = deadline - tg_now_ms();
     p = calloc(1, sizeof(*p));
     if (p == NULL || (p->res = calloc(1, sizeof(*p->res))) == NULL) {
         err = TG_ENOMEM;
@@ -350,25 +362,15 @@ bus_call(bus_client *c, const bus_call_opts *opts, const ProtobufCMessage *req, 
     bus_result *res;
     bus_slot *sl;
     nng_msg *msg = NULL;
-    char rid[33];
-    const char *use_rid = opts->request_id;
-    int64_t deadline =
-        opts->deadline_ms ? opts->deadline_ms : tg_now_ms() + BUS_DEFAULT_DEADLINE_MS;
+    int64_t deadline;
     tg_err err;
     int rv = 0;
 
     *out = NULL;
-    if (use_rid == NULL || use_rid[0] == '\0') {
-        unsigned char raw[16];
-        if ((err = tg_random_bytes(raw, sizeof(raw))) != TG_OK)
-            return err;
-        tg_hex_encode(raw, sizeof(raw), rid);
-        use_rid = rid;
-    }
     if ((res = calloc(1, sizeof(*res))) == NULL)
         return TG_ENOMEM;
     res->replica = "";
-    if ((err = pack_request(opts, use_rid, deadline, req, &msg)) != TG_OK) {
+    if ((err = pack_request(opts, req, &deadline, &msg)) != TG_OK) {
         free(res);
         return err;
     }
