@@ -17,8 +17,10 @@
  * redirect, and the session stays.
  *
  * Forced logout (a cross-site link) is not possible: without a verified hint the session is
- * ended only when logout_hint names it (its sid, which another site cannot know); otherwise a
- * confirmation page asks, and its button repeats the request with logout_hint set. With no
+ * ended only when logout_hint names it (its sid, which another site cannot know), and a
+ * verified hint ends it only when its sub is the session's user (§2: another user's valid ID
+ * token must not log this one out); otherwise a confirmation page asks, and its button repeats
+ * the request with logout_hint set. With no
  * session there is nothing to end. The logout itself is /v2/logout's
  * (authorize_logout_finish), then 302 to post_logout_redirect_uri with state, or a "Logged
  * out" page. ui_locales is accepted (pages are English only); federated needs upstream
@@ -53,6 +55,7 @@
 typedef struct hint {
     const config_client *client;
     const char *sid; /* "" when the token has none */
+    const char *sub; /* "" when the token has none */
 } hint;
 
 /* The PEM certificate of a JWK's first x5c entry (standard base64 DER), for
@@ -149,6 +152,7 @@ hint_verify(bus_ctx *ctx, const authorize_app *app, const char *token, hint *h,
     *jws_out = NULL;
     h->client = NULL;
     h->sid = "";
+    h->sub = "";
     if (strlen(token) > MAX_HINT || jose_jws_parse(token, &jws) != TG_OK)
         return TG_EDENIED;
     iss = json_string_value(json_object_get(jws->payload, "iss"));
@@ -170,6 +174,8 @@ hint_verify(bus_ctx *ctx, const authorize_app *app, const char *token, hint *h,
         goto out;
     sid = json_string_value(json_object_get(jws->payload, "sid"));
     h->sid = sid != NULL ? sid : "";
+    sid = json_string_value(json_object_get(jws->payload, "sub"));
+    h->sub = sid != NULL ? sid : "";
     *jws_out = jws;
     jws = NULL;
 out:
@@ -202,12 +208,14 @@ reply_confirm(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageR
         NULL, NULL);
 }
 
-/* Whether the browser's session may end without asking: a verified hint, or logout_hint
- * naming the session; or there is no session at all. *sid_out: the session's sid (arena). */
+/* Whether the browser's session may end without asking: a verified hint naming the session's
+ * user (RP-Initiated Logout 1.0 §2: the OP asks when the hint's subject is not the user logged
+ * in), or logout_hint naming the session; or there is no session at all. hint_sub is the
+ * verified hint's sub, NULL without one. *sid_out: the session's sid (arena). */
 static tg_err
 may_end_session(bus_ctx *ctx, const authorize_app *app,
-                const Tollgate__Authorize__OidcLogoutRequest *req, bool verified, bool *ok,
-                const char **sid_out)
+                const Tollgate__Authorize__OidcLogoutRequest *req, const char *hint_sub,
+                bool *ok, const char **sid_out)
 {
     const char *cookie = req->web != NULL ? req->web->cookie : NULL, *sid;
     json_t *session = NULL;
@@ -215,8 +223,6 @@ may_end_session(bus_ctx *ctx, const authorize_app *app,
 
     *ok = true;
     *sid_out = "";
-    if (verified)
-        return TG_OK;
     err = authorize_session_find(app, cookie, &session);
     if (err == TG_ENOTFOUND)
         return TG_OK;
@@ -225,6 +231,8 @@ may_end_session(bus_ctx *ctx, const authorize_app *app,
     sid = json_string_value(json_object_get(session, "sid"));
     if (sid == NULL || (*sid_out = bus_ctx_strdup(ctx, sid)) == NULL)
         err = TG_ENOMEM;
+    else if (hint_sub != NULL)
+        *ok = strcmp(authorize_doc_str(session, "user_id"), hint_sub) == 0;
     else
         *ok = req->logout_hint[0] != '\0' && tg_ct_streq(req->logout_hint, sid);
     json_decref(session);
@@ -245,7 +253,7 @@ authorize_on_oidc_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
     Tollgate__Authorize__PageReply *reply = (void *)replym;
     const authorize_app *app = bus_ctx_app(ctx);
     const char *uri = req->post_logout_redirect_uri, *sid = "";
-    hint h = {.client = NULL, .sid = ""};
+    hint h = {.client = NULL, .sid = "", .sub = ""};
     jose_jws *jws = NULL;
     char *target = NULL, desc[1536];
     bool verified = false, ok;
@@ -302,7 +310,7 @@ authorize_on_oidc_logout(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
             goto out;
         }
     }
-    if ((err = may_end_session(ctx, app, req, verified, &ok, &sid)) != TG_OK)
+    if ((err = may_end_session(ctx, app, req, verified ? h.sub : NULL, &ok, &sid)) != TG_OK)
         goto out;
     if (!ok)
         err = reply_confirm(ctx, app, reply, req, h.client, sid);

@@ -262,3 +262,23 @@ def test_hint_of_a_registered_client(target, web, user, e2e_cfg):
         r = oidc_logout(http, id_token_hint=hint, state="s")
         assert r.status_code == 200 and "Logged out" in r.text and "location" not in r.headers
         assert not session_alive(http, web)
+
+
+def test_hint_of_another_user_asks(target, web, user):
+    """A valid ID token of another user (OIDC RP-Initiated Logout §2) does not end this
+    browser's session on its own: the page asks."""
+    from authflow import signup
+    other = signup(target, web, target.e2e["connections"]["default"], password=PASSWORD)
+    with browser(target) as http:
+        other_hint = logged_in(http, target, web, other)
+    with browser(target) as http:
+        own = logged_in(http, target, web, user)
+        r = oidc_logout(http, id_token_hint=other_hint, post_logout_redirect_uri=LOGOUT_URL,
+                        state="o")
+        assert r.status_code == 200 and "location" not in r.headers, r.text[:300]
+        assert 'action="/oidc/logout"' in r.text
+        assert session_alive(http, web)
+        # the user's own hint ends it at once
+        r = oidc_logout(http, id_token_hint=own, post_logout_redirect_uri=LOGOUT_URL, state="s")
+        assert r.status_code == 302 and r.headers["location"] == LOGOUT_URL + "?state=s"
+        assert not session_alive(http, web)
