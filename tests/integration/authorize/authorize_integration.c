@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ports.h"
 #include "authorize.h"
 #include "core/util.h"
 #include "users.h"
@@ -31,6 +30,8 @@
 #define SPA_CALLBACK "http://localhost:3000/cb"
 #define EMAIL "alice@example.com"
 #define PASSWORD "correct horse battery staple"
+
+#include "az_system.h"
 /* base64url(SHA-256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")), RFC 7636 appendix B */
 #define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
@@ -66,107 +67,7 @@ static const char tenant_yaml[] =
     "databases:\n"
     "  - name: Username-Password-Authentication\n";
 
-typedef struct fixture {
-    char az_url[64], front[64], back[64];
-    char az_db[256], users_db[256];
-    config *cfg;
-    users_app users;
-    authorize_app az;
-    bus_device *dev;
-    bus_server *users_srv, *az_srv;
-    bus_client *gw; /* the gateway's side of svc-authorize */
-} fixture;
-
-static fixture fx;
-
 /* ---- helpers -------------------------------------------------------------------------- */
-
-/* Calls an authorize method; returns the unpacked reply (free with
- * protobuf_c_message_free_unpacked) or NULL with the bus error in *res (caller frees). */
-static ProtobufCMessage *
-call(const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
-     bus_result **res)
-{
-    bus_call_opts o = {.method = method, .issuer = ISSUER, .deadline_ms = tg_now_ms() + 10000};
-    ProtobufCMessage *reply;
-
-    *res = NULL;
-    assert_int_equal(bus_call(fx.gw, &o, req, res), TG_OK);
-    if ((*res)->error != NULL)
-        return NULL;
-    reply = protobuf_c_message_unpack(desc, NULL, (*res)->payload.len, (*res)->payload.data);
-    assert_non_null(reply);
-    bus_result_free(*res);
-    *res = NULL;
-    return reply;
-}
-
-static Tollgate__Authorize__PageReply *
-page_call(const char *method, const ProtobufCMessage *req)
-{
-    bus_result *res = NULL;
-    Tollgate__Authorize__PageReply *r =
-        (void *)call(method, req, &tollgate__authorize__page_reply__descriptor, &res);
-
-    if (res != NULL)
-        fail_msg("%s refused: %s %s", method, res->error->error, res->error->error_description);
-    assert_non_null(r->http);
-    return r;
-}
-
-static void
-page_free(Tollgate__Authorize__PageReply *r)
-{
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-/* The page body as a string (bytes fields carry no NUL); valid until four more calls. */
-static const char *
-body(const Tollgate__Authorize__PageReply *r)
-{
-    static char ring[4][65536];
-    static unsigned next;
-    char *b = ring[next++ % 4];
-
-    assert_true(r->http->body.len < sizeof(ring[0]));
-    memcpy(b, r->http->body.data, r->http->body.len);
-    b[r->http->body.len] = '\0';
-    return b;
-}
-
-/* The idx-th value of header name, or NULL. */
-static const char *
-header(const Tollgate__Authorize__PageReply *r, const char *name, size_t idx)
-{
-    for (size_t i = 0; i < r->http->n_headers; i++)
-        if (strcasecmp(r->http->headers[i]->name, name) == 0 && idx-- == 0)
-            return r->http->headers[i]->value;
-    return NULL;
-}
-
-/* The Set-Cookie value for cookie name ("name=value; attrs"), or NULL. */
-static const char *
-set_cookie(const Tollgate__Authorize__PageReply *r, const char *name)
-{
-    size_t n = strlen(name);
-    const char *v;
-
-    for (size_t i = 0; (v = header(r, "Set-Cookie", i)) != NULL; i++)
-        if (strncmp(v, name, n) == 0 && v[n] == '=')
-            return v;
-    return NULL;
-}
-
-/* The value of cookie name as set by r, into out. */
-static void
-cookie_value(const Tollgate__Authorize__PageReply *r, const char *name, char *out, size_t len)
-{
-    const char *v = set_cookie(r, name);
-
-    assert_non_null(v);
-    v += strlen(name) + 1;
-    snprintf(out, len, "%.*s", (int)strcspn(v, ";"), v);
-}
 
 /* Percent-decoded value of parameter name in the query or fragment of url; false if absent. */
 static bool
@@ -192,20 +93,6 @@ param(const char *url, const char *name, char *out, size_t len)
         p = strpbrk(p, "&#");
     }
     return false;
-}
-
-/* The value of hidden input name in html into out. */
-static void
-hidden(const char *html, const char *name, char *out, size_t len)
-{
-    char key[80];
-    const char *p;
-
-    snprintf(key, sizeof(key), "name=\"%s\" value=\"", name);
-    p = strstr(html, key);
-    assert_non_null(p);
-    p += strlen(key);
-    snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
 }
 
 typedef struct az_args {
@@ -279,7 +166,7 @@ redeem(const char *code, const char *client_id, const char *redirect_uri, bus_re
     req.code = (char *)code;
     req.client_id = (char *)client_id;
     req.redirect_uri = (char *)redirect_uri;
-    return (void *)call("authorize.RedeemCode", &req.base,
+    return (void *)call_id("authorize.RedeemCode", NULL, &req.base,
                         &tollgate__authorize__redeem_code_reply__descriptor, res);
 }
 
@@ -395,79 +282,11 @@ login_web(const char *state, login_result *out)
 
 /* ---- setup ---------------------------------------------------------------------------- */
 
-static void
-signup_user(void)
-{
-    Tollgate__Users__SignupRequest req = TOLLGATE__USERS__SIGNUP_REQUEST__INIT;
-    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
-    bus_call_opts o = {.method = "users.Signup", .deadline_ms = tg_now_ms() + 10000};
-    bus_result *res = NULL;
-
-    req.web = &web;
-    req.client_id = "web-id";
-    req.email = EMAIL;
-    req.password = PASSWORD;
-    req.connection = "Username-Password-Authentication";
-    assert_int_equal(bus_call(fx.az.users, &o, &req.base, &res), TG_OK);
-    if (res->error != NULL)
-        fail_msg("signup refused: %s", res->error->error_description);
-    bus_result_free(res);
-}
-
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *az_dial[2] = {fx.az_url, NULL}, *back[2] = {fx.back, NULL},
-               *front[2] = {fx.front, NULL};
-    int port = tg_test_port_block(3);
-    users_hash_params p;
     (void)state;
-
-    snprintf(fx.az_url, sizeof(fx.az_url), "tcp://127.0.0.1:%d", port);
-    snprintf(fx.front, sizeof(fx.front), "tcp://127.0.0.1:%d", port + 1);
-    snprintf(fx.back, sizeof(fx.back), "tcp://127.0.0.1:%d", port + 2);
-    snprintf(fx.az_db, sizeof(fx.az_db), "sqlite:%s/authorize-int-%d.db", tmp ? tmp : "/tmp",
-             getpid());
-    snprintf(fx.users_db, sizeof(fx.users_db), "sqlite:%s/authorize-users-%d.db",
-             tmp ? tmp : "/tmp", getpid());
-    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                                      sizeof(errbuf)),
-                     TG_OK);
-    /* svc-users behind its bus device */
-    users_hash_params_default(&p);
-    p.argon2_memory_kib = 64;
-    p.argon2_iterations = 1;
-    assert_int_equal(users_hasher_new(&p, 4, &fx.users.hasher), TG_OK);
-    assert_int_equal(store_open(fx.users_db, "users", &fx.users.st), TG_OK);
-    assert_int_equal(users_store_ensure(fx.users.st), TG_OK);
-    fx.users.cfg = fx.cfg;
-    assert_int_equal(bus_device_open(fx.front, fx.back, &fx.dev), TG_OK);
-    bus_server_opts uo = {.dial_urls = back,
-                          .methods = users_methods,
-                          .n_methods = users_n_methods,
-                          .workers = 4,
-                          .app = &fx.users,
-                          .replica_id = "users-1"};
-    assert_int_equal(bus_server_open(&uo, &fx.users_srv), TG_OK);
-    /* svc-authorize, called by "the gateway" directly */
-    assert_int_equal(store_open(fx.az_db, "authorize", &fx.az.st), TG_OK);
-    assert_int_equal(authorize_store_ensure(fx.az.st), TG_OK);
-    fx.az.cfg = fx.cfg;
-    fx.az.session_lifetime_s = AUTHORIZE_SESSION_LIFETIME_S;
-    fx.az.session_idle_s = AUTHORIZE_SESSION_IDLE_S;
-    assert_int_equal(bus_client_open_dial(front, &fx.az.users), TG_OK);
-    assert_int_equal(bus_client_open(fx.az_url, &fx.gw), TG_OK);
-    bus_server_opts ao = {.dial_urls = az_dial,
-                          .methods = authorize_methods,
-                          .n_methods = authorize_n_methods,
-                          .workers = 8,
-                          .app = &fx.az,
-                          .replica_id = "authorize-1"};
-    assert_int_equal(bus_server_open(&ao, &fx.az_srv), TG_OK);
-    signup_user();
+    az_system_start(tenant_yaml, "authorize", "web-id");
     return 0;
 }
 
@@ -475,17 +294,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.az_srv);
-    bus_client_close(fx.gw);
-    bus_client_close(fx.az.users);
-    bus_server_close(fx.users_srv);
-    bus_device_close(fx.dev);
-    store_close(fx.az.st);
-    store_close(fx.users.st);
-    users_hasher_free(fx.users.hasher);
-    config_free(fx.cfg);
-    unlink(fx.az_db + strlen("sqlite:"));
-    unlink(fx.users_db + strlen("sqlite:"));
+    az_system_stop();
     return 0;
 }
 

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ports.h"
 #include "authorize.h"
 #include "core/util.h"
 #include "users.h"
@@ -28,6 +27,8 @@
 #define ISSUER "https://tenant.test/"
 #define EMAIL "dora@example.com"
 #define PASSWORD "correct horse battery staple"
+
+#include "az_system.h"
 #define IP "192.0.2.20"
 
 static const char tenant_yaml[] =
@@ -63,114 +64,7 @@ static const char tenant_yaml[] =
     "databases:\n"
     "  - name: Username-Password-Authentication\n";
 
-typedef struct fixture {
-    char az_url[64], front[64], back[64];
-    char az_db[256], users_db[256];
-    config *cfg;
-    users_app users;
-    authorize_app az;
-    bus_device *dev;
-    bus_server *users_srv, *az_srv;
-    bus_client *gw; /* the gateway's (and svc-token's) side of svc-authorize */
-} fixture;
-
-static fixture fx;
-
 /* ---- helpers -------------------------------------------------------------------------- */
-
-/* Calls a method (request_id NULL: a fresh one); the unpacked reply, or NULL with the refusal
- * in *res (caller frees). */
-static ProtobufCMessage *
-call_id(const char *method, const char *request_id, const ProtobufCMessage *req,
-        const ProtobufCMessageDescriptor *desc, bus_result **res)
-{
-    bus_call_opts o = {.method = method,
-                       .request_id = request_id,
-                       .issuer = ISSUER,
-                       .deadline_ms = tg_now_ms() + 10000};
-    ProtobufCMessage *reply;
-
-    *res = NULL;
-    assert_int_equal(bus_call(fx.gw, &o, req, res), TG_OK);
-    if ((*res)->error != NULL)
-        return NULL;
-    reply = protobuf_c_message_unpack(desc, NULL, (*res)->payload.len, (*res)->payload.data);
-    assert_non_null(reply);
-    bus_result_free(*res);
-    *res = NULL;
-    return reply;
-}
-
-static Tollgate__Authorize__PageReply *
-page_call(const char *method, const ProtobufCMessage *req)
-{
-    bus_result *res = NULL;
-    Tollgate__Authorize__PageReply *r =
-        (void *)call_id(method, NULL, req, &tollgate__authorize__page_reply__descriptor, &res);
-
-    if (res != NULL)
-        fail_msg("%s refused: %s %s", method, res->error->error, res->error->error_description);
-    assert_non_null(r->http);
-    return r;
-}
-
-static void
-page_free(Tollgate__Authorize__PageReply *r)
-{
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-static const char *
-body(const Tollgate__Authorize__PageReply *r)
-{
-    static char ring[4][65536];
-    static unsigned next;
-    char *b = ring[next++ % 4];
-
-    assert_true(r->http->body.len < sizeof(ring[0]));
-    memcpy(b, r->http->body.data, r->http->body.len);
-    b[r->http->body.len] = '\0';
-    return b;
-}
-
-static const char *
-header(const Tollgate__Authorize__PageReply *r, const char *name, size_t idx)
-{
-    for (size_t i = 0; i < r->http->n_headers; i++)
-        if (strcasecmp(r->http->headers[i]->name, name) == 0 && idx-- == 0)
-            return r->http->headers[i]->value;
-    return NULL;
-}
-
-/* The value cookie name gets from r's Set-Cookie headers into out. */
-static void
-cookie_value(const Tollgate__Authorize__PageReply *r, const char *name, char *out, size_t len)
-{
-    size_t n = strlen(name);
-    const char *v;
-
-    for (size_t i = 0; (v = header(r, "Set-Cookie", i)) != NULL; i++)
-        if (strncmp(v, name, n) == 0 && v[n] == '=') {
-            v += n + 1;
-            snprintf(out, len, "%.*s", (int)strcspn(v, ";"), v);
-            return;
-        }
-    fail_msg("no Set-Cookie for %s", name);
-}
-
-/* The value of hidden input name in html into out. */
-static void
-hidden(const char *html, const char *name, char *out, size_t len)
-{
-    char key[80];
-    const char *p;
-
-    snprintf(key, sizeof(key), "name=\"%s\" value=\"", name);
-    p = strstr(html, key);
-    assert_non_null(p);
-    p += strlen(key);
-    snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
-}
 
 /* The page's security headers (same as every page). */
 static void
@@ -384,77 +278,11 @@ static char g_session[200]; /* an SSO session made by test_full_flow, reused by 
 
 /* ---- setup ---------------------------------------------------------------------------- */
 
-static void
-signup_user(void)
-{
-    Tollgate__Users__SignupRequest req = TOLLGATE__USERS__SIGNUP_REQUEST__INIT;
-    Tollgate__Web__Context web = TOLLGATE__WEB__CONTEXT__INIT;
-    bus_call_opts o = {.method = "users.Signup", .deadline_ms = tg_now_ms() + 10000};
-    bus_result *res = NULL;
-
-    req.web = &web;
-    req.client_id = "tv-id";
-    req.email = EMAIL;
-    req.password = PASSWORD;
-    req.connection = "Username-Password-Authentication";
-    assert_int_equal(bus_call(fx.az.users, &o, &req.base, &res), TG_OK);
-    if (res->error != NULL)
-        fail_msg("signup refused: %s", res->error->error_description);
-    bus_result_free(res);
-}
-
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *az_dial[2] = {fx.az_url, NULL}, *back[2] = {fx.back, NULL},
-               *front[2] = {fx.front, NULL};
-    int port = tg_test_port_block(3);
-    users_hash_params p;
     (void)state;
-
-    snprintf(fx.az_url, sizeof(fx.az_url), "tcp://127.0.0.1:%d", port);
-    snprintf(fx.front, sizeof(fx.front), "tcp://127.0.0.1:%d", port + 1);
-    snprintf(fx.back, sizeof(fx.back), "tcp://127.0.0.1:%d", port + 2);
-    snprintf(fx.az_db, sizeof(fx.az_db), "sqlite:%s/device-int-%d.db", tmp ? tmp : "/tmp",
-             getpid());
-    snprintf(fx.users_db, sizeof(fx.users_db), "sqlite:%s/device-users-%d.db",
-             tmp ? tmp : "/tmp", getpid());
-    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                                      sizeof(errbuf)),
-                     TG_OK);
-    users_hash_params_default(&p);
-    p.argon2_memory_kib = 64;
-    p.argon2_iterations = 1;
-    assert_int_equal(users_hasher_new(&p, 4, &fx.users.hasher), TG_OK);
-    assert_int_equal(store_open(fx.users_db, "users", &fx.users.st), TG_OK);
-    assert_int_equal(users_store_ensure(fx.users.st), TG_OK);
-    fx.users.cfg = fx.cfg;
-    assert_int_equal(bus_device_open(fx.front, fx.back, &fx.dev), TG_OK);
-    bus_server_opts uo = {.dial_urls = back,
-                          .methods = users_methods,
-                          .n_methods = users_n_methods,
-                          .workers = 4,
-                          .app = &fx.users,
-                          .replica_id = "users-1"};
-    assert_int_equal(bus_server_open(&uo, &fx.users_srv), TG_OK);
-    assert_int_equal(store_open(fx.az_db, "authorize", &fx.az.st), TG_OK);
-    assert_int_equal(authorize_store_ensure(fx.az.st), TG_OK);
-    fx.az.cfg = fx.cfg;
-    fx.az.session_lifetime_s = AUTHORIZE_SESSION_LIFETIME_S;
-    fx.az.session_idle_s = AUTHORIZE_SESSION_IDLE_S;
-    assert_int_equal(bus_client_open_dial(front, &fx.az.users), TG_OK);
-    assert_int_equal(bus_client_open(fx.az_url, &fx.gw), TG_OK);
-    bus_server_opts ao = {.dial_urls = az_dial,
-                          .methods = authorize_methods,
-                          .n_methods = authorize_n_methods,
-                          .workers = 8,
-                          .app = &fx.az,
-                          .replica_id = "authorize-1"};
-    assert_int_equal(bus_server_open(&ao, &fx.az_srv), TG_OK);
-    signup_user();
+    az_system_start(tenant_yaml, "device", "tv-id");
     return 0;
 }
 
@@ -462,17 +290,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.az_srv);
-    bus_client_close(fx.gw);
-    bus_client_close(fx.az.users);
-    bus_server_close(fx.users_srv);
-    bus_device_close(fx.dev);
-    store_close(fx.az.st);
-    store_close(fx.users.st);
-    users_hasher_free(fx.users.hasher);
-    config_free(fx.cfg);
-    unlink(fx.az_db + strlen("sqlite:"));
-    unlink(fx.users_db + strlen("sqlite:"));
+    az_system_stop();
     return 0;
 }
 
