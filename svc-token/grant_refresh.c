@@ -17,6 +17,10 @@
  * (the refresh token keeps its scope, RFC 6749 §6). A word outside the token's scope is 403
  * invalid_scope (RFC 6749 §5.2; Auth0 documents no wording for it).
  *
+ * The user: svc-token's own copy of what voids a user's tokens (user_state.c, told by
+ * svc-users) decides alone when the exchange mints no ID token; with openid svc-users is asked
+ * too, for the claims (user_standing below).
+ *
  * Every unknown, expired, revoked or foreign token gets the same byte-exact 403 invalid_grant
  * "Unknown or invalid refresh token."; the log says which it was.
  */
@@ -78,24 +82,60 @@ narrow_scope(bus_ctx *ctx, const char *original, const char *requested, char **o
     return TG_OK;
 }
 
-/* The user behind the token, refused as Auth0 does when gone or blocked. Caller frees *out. */
 static tg_err
-token_user(bus_ctx *ctx, const token_app *app, const json_t *doc,
-           Tollgate__Users__GetUserReply **out)
+user_gone(bus_ctx *ctx)
 {
-    tg_err err = token_grant_user(ctx, app, doc_str(doc, "user_id"), out);
-
-    if (err == TG_ENOTFOUND)
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
-                            "The refresh_token was generated for a user who doesn't exist "
-                            "anymore.");
-    return err;
+    return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                        "The refresh_token was generated for a user who doesn't exist anymore.");
 }
 
 static int64_t
 doc_int(const json_t *doc, const char *key)
 {
     return (int64_t)json_integer_value(json_object_get(doc, key));
+}
+
+/*
+ * Whether the token's user may still refresh. svc-token's copy of the user's state
+ * (user_state.c) is always asked; svc-users too when the exchange mints an ID token (whose
+ * claims come from there anyway), so a refresh without openid makes no call to svc-users. A
+ * user gone or blocked is refused as Auth0 does; a token issued before the user's
+ * tokens_valid_after (a password reset) revokes its family. On success ir->user is the
+ * profile from svc-users (*gu, caller frees) or `bare`, which carries only the id.
+ */
+static tg_err
+user_standing(bus_ctx *ctx, const token_app *app, const json_t *doc, bool profile,
+              Tollgate__Users__GetUserReply **gu, Tollgate__Users__User *bare,
+              token_issue_req *ir)
+{
+    const char *uid = doc_str(doc, "user_id");
+    int64_t valid_after;
+    token_user_state st;
+    tg_err err;
+
+    if ((err = token_user_state_get(app, uid, &st)) != TG_OK)
+        return err;
+    if (st.deleted)
+        return user_gone(ctx);
+    if (st.blocked)
+        return token_user_blocked(ctx);
+    valid_after = st.tokens_valid_after;
+    if (profile) {
+        err = token_grant_user(ctx, app, uid, gu);
+        if (err != TG_OK)
+            return err == TG_ENOTFOUND ? user_gone(ctx) : err;
+        if ((*gu)->user->tokens_valid_after > valid_after)
+            valid_after = (*gu)->user->tokens_valid_after;
+        ir->user = (*gu)->user;
+    } else {
+        bare->user_id = (char *)uid;
+        ir->user = bare;
+    }
+    if (doc_int(doc, "issued_at") < valid_after) {
+        token_refresh_family_revoke(app, doc_str(doc, "family_id"));
+        return invalid_rt(ctx, "issued before the user's tokens_valid_after");
+    }
+    return TG_OK;
 }
 
 /* A successor of doc in its family, recorded on the record of `id` (the presented token). */
@@ -230,6 +270,7 @@ token_grant_refresh(bus_ctx *ctx, const token_app *app, const Tollgate__Token__T
 {
     const config_client *client = auth->client;
     Tollgate__Users__GetUserReply *gu = NULL;
+    Tollgate__Users__User bare = TOLLGATE__USERS__USER__INIT;
     token_issue_req ir = {.client = client};
     const char *audience;
     char id[65], *scope = NULL, *rt = NULL;
@@ -252,13 +293,9 @@ token_grant_refresh(bus_ctx *ctx, const token_app *app, const Tollgate__Token__T
     }
     if ((err = narrow_scope(ctx, doc_str(doc, "scope"), req->scope, &scope)) != TG_OK)
         goto out;
-    if ((err = token_user(ctx, app, doc, &gu)) != TG_OK)
+    err = user_standing(ctx, app, doc, token_scope_has(scope, "openid"), &gu, &bare, &ir);
+    if (err != TG_OK)
         goto out;
-    if (doc_int(doc, "issued_at") < gu->user->tokens_valid_after) {
-        token_refresh_family_revoke(app, doc_str(doc, "family_id"));
-        err = invalid_rt(ctx, "issued before the user's tokens_valid_after");
-        goto out;
-    }
     if (client->refresh_token.rotating)
         err = rotate(ctx, app, client, id, &rt);
     else
@@ -267,14 +304,13 @@ token_grant_refresh(bus_ctx *ctx, const token_app *app, const Tollgate__Token__T
         err = invalid_rt(ctx, "expired while in use");
     if (err != TG_OK)
         goto out;
-    ir.user = gu->user;
     ir.scope = scope;
     ir.family_id = doc_str(doc, "family_id");
     if ((err = token_issue_user_tokens(ctx, app, &ir, reply)) != TG_OK)
         goto out;
     reply->refresh_token = rt != NULL ? rt : "";
     LOG_INFO("refresh_token exchanged client_id=%s user_id=%s rotated=%d", client->client_id,
-             gu->user->user_id, rt != NULL);
+             ir.user->user_id, rt != NULL);
 out:
     if (gu != NULL)
         protobuf_c_message_free_unpacked(&gu->base, NULL);

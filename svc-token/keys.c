@@ -174,7 +174,8 @@ token_store_ensure(store *st)
         (err = store_collection_ensure(st, TOKEN_COLL_REFRESH, NULL)) != TG_OK ||
         (err = store_collection_ensure(st, TOKEN_COLL_FAMILIES, NULL)) != TG_OK ||
         (err = store_collection_ensure(st, TOKEN_COLL_REFRESH_LEDGERS, NULL)) != TG_OK ||
-        (err = store_collection_ensure(st, TOKEN_COLL_CODE_GRANTS, NULL)) != TG_OK)
+        (err = store_collection_ensure(st, TOKEN_COLL_CODE_GRANTS, NULL)) != TG_OK ||
+        (err = store_collection_ensure(st, TOKEN_COLL_USER_STATES, NULL)) != TG_OK)
         return err;
     return store_collection_ensure(st, TOKEN_COLL_JTI, NULL);
 }

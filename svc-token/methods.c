@@ -17,5 +17,8 @@ const bus_method token_methods[] = {
      &tollgate__token__issue_for_authorize_reply__descriptor, token_on_issue_for_authorize},
     {"token.LogoutToken", &tollgate__token__logout_token_request__descriptor,
      &tollgate__token__logout_token_reply__descriptor, token_on_logout_token},
+    /* internal: svc-users, through the token bus device */
+    {"token.UserState", &tollgate__token__user_state_request__descriptor,
+     &tollgate__token__user_state_reply__descriptor, token_on_user_state},
 };
 const size_t token_n_methods = sizeof(token_methods) / sizeof(token_methods[0]);

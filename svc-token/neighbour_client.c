@@ -77,8 +77,7 @@ token_grant_user(bus_ctx *ctx, const token_app *app, const char *user_id,
     if ((*out)->user->blocked) {
         protobuf_c_message_free_unpacked(&(*out)->base, NULL);
         *out = NULL;
-        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized",
-                            "user is blocked");
+        return token_user_blocked(ctx);
     }
     return TG_OK;
 }

@@ -51,6 +51,7 @@ const jose_key *token_keys_get(const token_keys *keys, jose_alg alg);
 #define TOKEN_COLL_FAMILIES "refresh_families"
 #define TOKEN_COLL_REFRESH_LEDGERS "refresh_ledgers" /* refresh_cap.c */
 #define TOKEN_COLL_CODE_GRANTS "code_grants"
+#define TOKEN_COLL_USER_STATES "user_states" /* user_state.c */
 tg_err token_store_ensure(store *st);
 
 /* The authenticated caller of the token endpoint. */
@@ -216,6 +217,18 @@ bool token_scope_has(const char *list, const char *word);
 /* list + " " + word unless already present; list may be NULL or "". Arena memory; NULL on
  * exhaustion. */
 char *token_scope_append(bus_ctx *ctx, char *list, const char *word);
+
+/* ---- svc-token's copy of the user state that voids tokens (user_state.c) ---- */
+typedef struct token_user_state {
+    bool blocked;
+    bool deleted;
+    int64_t tokens_valid_after; /* epoch seconds; 0: none */
+} token_user_state;
+/* What svc-users last told us about user_id (all zero when nothing). */
+tg_err token_user_state_get(const token_app *app, const char *user_id, token_user_state *out);
+/* ctx's error for a blocked user (Auth0: 401 unauthorized "user is blocked"); TG_EDENIED. */
+tg_err token_user_blocked(bus_ctx *ctx);
+tg_err token_on_user_state(bus_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 /* ---- user claims (claims.c): the one place ID tokens and /userinfo take claims from ---- */
 /* Adds to obj the profile/email/phone claims of user that scope grants (only non-empty

@@ -3,8 +3,9 @@
  * (contract.md §4.4, §6.4, §7, §21.1).
  *
  * svc-users is a bus-level stand-in here, as in password_integration.c: the real svc-users
- * does not yet set tokens_valid_after or block users through any RPC, and these tests must
- * flip both (and delete the user) between calls. svc-token's own store is the real one.
+ * does not block or delete users through any RPC yet, and these tests must flip both (and
+ * tokens_valid_after) between calls. svc-token's own store is the real one. What svc-users
+ * tells svc-token (token.UserState, svc-token/user_state.c) is sent here by the tests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +60,7 @@ static const char tenant_yaml[] =
 
 static _Atomic int64_t valid_after;
 static atomic_bool user_blocked, user_deleted;
+static atomic_int get_user_calls;
 
 static void
 fill_jane(Tollgate__Users__User *u)
@@ -97,6 +99,7 @@ on_get_user(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym
     Tollgate__Users__GetUserReply *reply = (void *)replym;
     Tollgate__Users__User *u;
 
+    atomic_fetch_add(&get_user_calls, 1);
     if (strcmp(r->user_id, "auth0|jane") != 0 || atomic_load(&user_deleted))
         return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__NOT_FOUND, "inexistent_user",
                             "The user does not exist.");
@@ -178,6 +181,7 @@ reset_user(void **state)
     atomic_store(&valid_after, 0);
     atomic_store(&user_blocked, false);
     atomic_store(&user_deleted, false);
+    store_delete(fx.app.st, TOKEN_COLL_USER_STATES, "auth0|jane"); /* what svc-users said */
     return 0;
 }
 
@@ -288,6 +292,19 @@ refresh(const char *client_id, const char *rt)
     char *next = strdup(r->refresh_token);
 
     assert_true(r->id_token[0] != '\0'); /* openid was granted: spa-js needs it */
+    assert_true(r->access_token[0] != '\0');
+    tollgate__token__token_reply__free_unpacked(r, NULL);
+    return next;
+}
+
+/* The same for a token without openid: no ID token comes. */
+static char *
+refresh_plain(const char *rt)
+{
+    Tollgate__Token__TokenReply *r = ok(&(call){.client_id = "web-id", .refresh_token = rt});
+    char *next = strdup(r->refresh_token);
+
+    assert_string_equal(r->id_token, "");
     assert_true(r->access_token[0] != '\0');
     tollgate__token__token_reply__free_unpacked(r, NULL);
     return next;
@@ -674,6 +691,86 @@ test_deleted_and_blocked_users(void **state)
     free(rt);
 }
 
+/* token.UserState as svc-users sends it; returns the refusal's error code, or "" when taken. */
+static const char *
+user_state(const char *user_id, int64_t valid_after, bool blocked, bool deleted)
+{
+    static char code[64];
+    Tollgate__Token__UserStateRequest req = TOLLGATE__TOKEN__USER_STATE_REQUEST__INIT;
+    bus_call_opts o = {.method = "token.UserState", .deadline_ms = tg_now_ms() + 5000};
+    bus_result *res = NULL;
+
+    req.user_id = (char *)user_id;
+    req.tokens_valid_after = valid_after;
+    req.blocked = blocked;
+    req.deleted = deleted;
+    assert_int_equal(bus_call(fx.client, &o, &req.base, &res), TG_OK);
+    snprintf(code, sizeof(code), "%s", res->error != NULL ? res->error->error : "");
+    bus_result_free(res);
+    return code;
+}
+
+/* A refresh that mints no ID token decides on svc-token's copy of the user state alone. */
+static void
+test_user_state_without_openid(void **state)
+{
+    Tollgate__Token__TokenReply *r;
+    char *rt, *rt2;
+    int calls;
+    (void)state;
+
+    r = ok(&(call){.grant_type = REALM_GRANT, .client_id = "web-id", .scope = "offline_access"});
+    rt = strdup(r->refresh_token);
+    tollgate__token__token_reply__free_unpacked(r, NULL);
+
+    calls = atomic_load(&get_user_calls);
+    r = ok(&(call){.client_id = "web-id", .refresh_token = rt});
+    assert_string_equal(r->id_token, "");
+    assert_true(r->access_token[0] != '\0');
+    tollgate__token__token_reply__free_unpacked(r, NULL);
+    assert_int_equal(atomic_load(&get_user_calls), calls); /* no call to svc-users */
+
+    /* blocked, then deleted, as svc-users says; the stand-in knows nothing of either */
+    assert_string_equal(user_state("auth0|jane", 0, true, false), "");
+    refused(&(call){.client_id = "web-id", .refresh_token = rt},
+            TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized", "user is blocked");
+    assert_string_equal(user_state("auth0|jane", 0, false, true), "");
+    refused(&(call){.client_id = "web-id", .refresh_token = rt},
+            TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+            "The refresh_token was generated for a user who doesn't exist anymore.");
+    /* unblocked and back: the token works again (neither state revoked it) */
+    assert_string_equal(user_state("auth0|jane", 0, false, false), "");
+    free(refresh_plain(rt));
+
+    /* a password reset: tokens issued before it are void, their family for good */
+    assert_string_equal(user_state("auth0|jane", tg_now_s() + 1, false, false), "");
+    INVALID_RT(.client_id = "web-id", .refresh_token = rt);
+    /* an older tokens_valid_after arriving late does not move the mark back */
+    assert_string_equal(user_state("auth0|jane", 1, false, false), "");
+    r = ok(&(call){.grant_type = REALM_GRANT, .client_id = "web-id", .scope = "offline_access"});
+    rt2 = strdup(r->refresh_token);
+    tollgate__token__token_reply__free_unpacked(r, NULL);
+    INVALID_RT(.client_id = "web-id", .refresh_token = rt2); /* issued in the void second */
+    assert_int_equal(atomic_load(&get_user_calls), calls);
+
+    /* the copy is honoured with openid too, beside svc-users' own answer */
+    sleep(2);
+    free(rt2);
+    rt2 = login_rt("web-id");
+    assert_string_equal(user_state("auth0|jane", tg_now_s() - 1, true, false), "");
+    refused(&(call){.client_id = "web-id", .refresh_token = rt2},
+            TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized", "user is blocked");
+    assert_string_equal(user_state("auth0|jane", 0, false, false), "");
+    free(refresh("web-id", rt2));
+
+    /* hostile messages change nothing */
+    assert_string_equal(user_state("", 0, true, true), "invalid_request");
+    assert_string_equal(user_state("auth0|jane", -5, true, true), "invalid_request");
+    free(refresh("web-id", rt2));
+    free(rt);
+    free(rt2);
+}
+
 int
 main(void)
 {
@@ -691,6 +788,7 @@ main(void)
         cmocka_unit_test_setup(test_revoke, reset_user),
         cmocka_unit_test_setup(test_tokens_valid_after_voids_everything, reset_user),
         cmocka_unit_test_setup(test_deleted_and_blocked_users, reset_user),
+        cmocka_unit_test_setup(test_user_state_without_openid, reset_user),
     };
     log_init("token-rt-test", TG_LOG_ERROR);
     return cmocka_run_group_tests_name("svc-token refresh tokens", tests, setup, teardown);
