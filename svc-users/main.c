@@ -22,6 +22,7 @@ typedef struct options {
     const char *tenant;
     const char *store_url;
     char *bus_urls;            /* comma-separated callers to dial */
+    char *token_bus;           /* svc-token's bus device(s), comma-separated; "none": no svc-token */
     const char *master_key_file;
     const char *replica_id;
     const char *outbox;        /* reset emails as files when no smtp provider is configured */
@@ -37,8 +38,8 @@ usage(FILE *f)
           "         [--workers N] [--master-key-file FILE] [--replica-id ID]\n"
           "         [--hash argon2id|bcrypt] [--argon2-memory-kib N] [--argon2-iterations N]\n"
           "         [--argon2-parallelism N] [--bcrypt-cost N] [--hash-threads N]\n"
-          "         [--outbox DIR]\n"
-          "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_WORKERS TG_MASTER_KEY_FILE "
+          "         [--outbox DIR] [--token-bus URL[,URL...]|none]\n"
+          "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_TOKEN_BUS TG_WORKERS TG_MASTER_KEY_FILE "
           "TG_MASTER_KEY TG_OUTBOX\n",
           f);
 }
@@ -60,11 +61,14 @@ parse_options(int argc, char **argv, options *o)
         {"bcrypt-cost", required_argument, NULL, 'C'},
         {"hash-threads", required_argument, NULL, 'T'},
         {"outbox", required_argument, NULL, 'o'},
+        {"token-bus", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     /* The gateway's users address, and the back of the users bus device svc-token calls through. */
     const char *bus = tg_env_or("TG_BUS_USERS", "tcp://127.0.0.1:7102,tcp://127.0.0.1:7113");
+    /* the front of svc-token's bus device, as svc-authorize dials it (token_notify.c) */
+    const char *token_bus = tg_env_or("TG_TOKEN_BUS", "tcp://127.0.0.1:7117");
     long v = 0, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, bad = 0;
 
@@ -83,6 +87,7 @@ parse_options(int argc, char **argv, options *o)
         case 'm': o->master_key_file = optarg; break;
         case 'r': o->replica_id = optarg; break;
         case 'o': o->outbox = optarg; break;
+        case 'k': token_bus = optarg; break;
         case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'T': o->hash_threads = tg_parse_long(optarg, 1, 1024); break;
         case 'H':
@@ -116,7 +121,8 @@ parse_options(int argc, char **argv, options *o)
     if (bad || optind != argc || o->tenant == NULL || o->workers < 1 || o->hash_threads < 1)
         return -1;
     o->bus_urls = strdup(bus);
-    return o->bus_urls != NULL ? 0 : -1;
+    o->token_bus = strdup(token_bus); /* both are split in place later */
+    return o->bus_urls != NULL && o->token_bus != NULL ? 0 : -1;
 }
 
 /* Housekeeping between signals: expired one-time records go. */
@@ -134,6 +140,7 @@ main(int argc, char **argv)
 {
     options opt = {0};
     char errbuf[512], *master = NULL, *callers[MAX_CALLERS + 1] = {0};
+    char *devices[MAX_CALLERS + 1] = {0}, *token_log = NULL;
     config *cfg = NULL;
     users_app app = {0};
     users_hasher *hasher = NULL;
@@ -145,6 +152,7 @@ main(int argc, char **argv)
     if (parse_options(argc, argv, &opt) != 0) {
         usage(stderr);
         free(opt.bus_urls);
+        free(opt.token_bus);
         return 2;
     }
     /* Signals are taken synchronously by main; block them before any thread starts. */
@@ -165,6 +173,16 @@ main(int argc, char **argv)
     app.hasher = hasher;
     if (users_mailer_new(cfg, app.st, opt.outbox, USERS_TICKET_SECONDS, &app.mailer) != TG_OK)
         goto out;
+    /* svc-token hears of password resets through its bus device (token_notify.c) */
+    if ((token_log = strdup(opt.token_bus)) == NULL)
+        goto out;
+    if (strcmp(opt.token_bus, "none") == 0) {
+        LOG_WARN("no svc-token (--token-bus none): a password reset voids no tokens");
+    } else if (tg_split_list(opt.token_bus, ',', devices, MAX_CALLERS) == 0 ||
+               bus_client_open_dial((const char *const *)devices, &app.token) != TG_OK) {
+        LOG_ERROR("cannot dial the svc-token bus device(s) %s", token_log);
+        goto out;
+    }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = users_methods,
                           .n_methods = users_n_methods, .workers = (size_t)opt.workers,
@@ -172,11 +190,11 @@ main(int argc, char **argv)
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
     LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads, %s "
-             "(store: %s, mail: %s%s)",
+             "(store: %s, mail: %s%s, svc-token: %s)",
              cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads,
              opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
              store_driver_name(app.st), cfg->email.enabled ? "smtp " : "outbox ",
-             cfg->email.enabled ? cfg->email.smtp_host : opt.outbox);
+             cfg->email.enabled ? cfg->email.smtp_host : opt.outbox, token_log);
     tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");
     rc = 0;
@@ -187,10 +205,13 @@ out:
         LOG_INFO("stopped; served=%llu", (unsigned long long)served);
     }
     users_mailer_free(app.mailer); /* after the server: no handler queues any more */
+    bus_client_close(app.token);
     store_close(app.st);
     users_hasher_free(hasher);
     config_free(cfg);
     tg_free_secret_str(master);
     free(opt.bus_urls);
+    free(opt.token_bus);
+    free(token_log);
     return rc;
 }

@@ -13,7 +13,9 @@
  * passwords equal, the connection's policy (level, min_length, dictionary, personal info), the
  * password history (PasswordHistoryError), then takes the ticket with store_consume (so a
  * ticket changes a password at most once, even under concurrent posts) and stores the new
- * hash, tokens_valid_after and attempts_reset_at (store_users.c).
+ * hash, tokens_valid_after and attempts_reset_at (store_users.c). Before the ticket is taken,
+ * svc-token hears of the new tokens_valid_after (token_notify.c); when it does not, the
+ * answer is a 503 page and the ticket stays usable.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,9 @@
     "newest link."
 #define MSG_CSRF                                                                              \
     "This form could not be verified. Open the link from the email again and resubmit."
+#define MSG_RETRY                                                                             \
+    "Your password could not be changed just now. Your link still works: please try again "   \
+    "in a moment."
 
 bool
 users_csrf_ok(const char *cookie_header, const char *form_token, const char *expected)
@@ -390,6 +395,7 @@ users_on_reset_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessa
     const config_connection *conn;
     json_t *doc = NULL, *user = NULL;
     size_t n_details = 0;
+    int64_t valid_after;
     char *hash = NULL;
     tg_err err;
 
@@ -418,16 +424,21 @@ users_on_reset_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessa
     }
     if ((err = users_hash_password(app->hasher, pw, strlen(pw), &hash)) != TG_OK)
         goto out;
+    /* svc-token first (token_notify.c): if it does not hear of the reset, nothing changes */
+    valid_after = tg_now_s();
+    if (users_token_tell_state(ctx, app, user, valid_after) != TG_OK) {
+        err = reply_message(ctx, app, reply, 503, "Try again", MSG_RETRY);
+        goto out;
+    }
     err = users_ticket_consume(app->st, req->ticket, bus_ctx_request_id(ctx));
     if (err == TG_ECONSUMED || err == TG_ENOTFOUND) {
         err = reply_message(ctx, app, reply, 400, "Link invalid or expired", MSG_INVALID);
         goto out;
     }
     if (err != TG_OK ||
-        (err = users_store_set_password(app->st, user,
-                                        hash, conn->password_history
-                                                  ? conn->password_history_size
-                                                  : 0)) != TG_OK)
+        (err = users_store_set_password(
+             app->st, user, hash, conn->password_history ? conn->password_history_size : 0,
+             valid_after)) != TG_OK)
         goto out;
     LOG_INFO("password reset for user %s", json_string_value(json_object_get(user, "_id")));
     err = reply_page(ctx, reply, 200,

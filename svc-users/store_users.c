@@ -239,7 +239,7 @@ users_store_attempts_clear(store *st, const char *connection, const char *identi
 
 tg_err
 users_store_set_password(store *st, const json_t *user, const char *new_hash,
-                         int64_t history_size)
+                         int64_t history_size, int64_t tokens_valid_after)
 {
     const char *id = json_string_value(json_object_get(user, "_id"));
     const json_t *old = json_object_get(user, "password_history");
@@ -267,7 +267,7 @@ users_store_set_password(store *st, const json_t *user, const char *new_hash,
     users_store_now_iso(now);
     set = json_pack("{s:s, s:O, s:I, s:I, s:s, s:s}", "password_hash", new_hash,
                     "password_history", history, "tokens_valid_after",
-                    (json_int_t)(now_ms / 1000), "attempts_reset_at", (json_int_t)now_ms,
+                    (json_int_t)tokens_valid_after, "attempts_reset_at", (json_int_t)now_ms,
                     "updated_at", now, "last_password_reset", now);
     if (set == NULL)
         goto out;

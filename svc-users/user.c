@@ -30,18 +30,28 @@ json_field(bus_ctx *ctx, const json_t *doc, const char *name)
     return copy;
 }
 
-tg_err
-users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *u)
+char *
+users_public_id(bus_ctx *ctx, const json_t *doc)
 {
     const char *id = json_string_value(json_object_get(doc, "_id"));
     size_t n;
+    char *out;
 
     if (id == NULL)
-        return TG_EINTERNAL;
+        return NULL;
     n = strlen(id) + sizeof("auth0|");
-    if ((u->user_id = bus_ctx_alloc(ctx, n)) == NULL)
+    if ((out = bus_ctx_alloc(ctx, n)) != NULL)
+        snprintf(out, n, "auth0|%s", id);
+    return out;
+}
+
+tg_err
+users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *u)
+{
+    if (json_string_value(json_object_get(doc, "_id")) == NULL)
+        return TG_EINTERNAL;
+    if ((u->user_id = users_public_id(ctx, doc)) == NULL)
         return TG_ENOMEM;
-    snprintf(u->user_id, n, "auth0|%s", id);
     u->connection = str_field(ctx, doc, "connection");
     u->email = str_field(ctx, doc, "email");
     u->email_verified = json_is_true(json_object_get(doc, "email_verified"));

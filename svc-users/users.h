@@ -179,12 +179,12 @@ tg_err users_store_attempts_clear(store *st, const char *connection, const char 
                                   const char *ip);
 
 /* Sets a new password after a reset: password_hash = new_hash, new_hash appended to
- * password_history (kept to the last history_size, or emptied when 0), tokens_valid_after =
- * now (s) so svc-token voids tokens issued before it, and attempts_reset_at = now (ms), which
- * lifts every brute-force block of the user (verify.c ignores counters whose latest failure is
- * not later). user is borrowed. */
+ * password_history (kept to the last history_size, or emptied when 0), tokens_valid_after
+ * (s; the value told to svc-token first, users_token_tell_state), and attempts_reset_at = now
+ * (ms), which lifts every brute-force block of the user (verify.c ignores counters whose
+ * latest failure is not later). user is borrowed. */
 tg_err users_store_set_password(store *st, const json_t *user, const char *new_hash,
-                                int64_t history_size);
+                                int64_t history_size, int64_t tokens_valid_after);
 
 /* ---- password-reset tickets (ticket.c) ---------------------------------------------------- */
 
@@ -247,7 +247,14 @@ typedef struct users_app {
     store *st;
     users_hasher *hasher;
     users_mailer *mailer;
+    bus_client *token; /* svc-token's bus device (token_notify.c); NULL: no svc-token */
 } users_app;
+
+/* Tells svc-token, before the change is written, that user's (borrowed) tokens issued before
+ * tokens_valid_after are void (token_notify.c). TG_OK when svc-token took it or there is no
+ * svc-token; otherwise the caller must give the change up. */
+tg_err users_token_tell_state(bus_ctx *ctx, const users_app *app, const json_t *user,
+                              int64_t tokens_valid_after);
 
 /* Connection lookups (connection.c). Borrowed pointers into cfg, or NULL / false. */
 const config_connection *users_connection_find(const config *cfg, const char *name);
@@ -258,6 +265,9 @@ bool users_connection_enabled_for(const config *cfg, const config_connection *co
 bool users_connection_enabled_for_verified(const config *cfg, const config_connection *conn,
                                            const char *client_id);
 
+/* The id other services know a stored user by, "auth0|<_id>" (ctx's arena); NULL when the
+ * document has no _id or memory ran out. */
+char *users_public_id(bus_ctx *ctx, const json_t *doc);
 /* Fills a User (strings from ctx's arena) from a stored user document. */
 tg_err users_user_from_doc(bus_ctx *ctx, const json_t *doc, Tollgate__Users__User *out);
 

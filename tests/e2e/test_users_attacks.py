@@ -35,13 +35,22 @@ def signup(http, web, conn, email, password):
     assert r.status_code == 200, r.text
 
 
-def login(http, web, conn, email, password, ip=None, scope="openid"):
+def login(http, web, conn, email, password, ip=None, scope="openid", audience=None):
     # auth0-forwarded-for names the end user's IP; honoured because E2E Web is confidential
     # and authenticates with its secret (contract.md §1.3)
     headers = {"auth0-forwarded-for": ip} if ip else {}
-    return http.post("/oauth/token", headers=headers, data={
-        "grant_type": REALM, "client_id": web["client_id"], "client_secret": web["client_secret"],
-        "username": email, "password": password, "realm": conn, "scope": scope})
+    form = {"grant_type": REALM, "client_id": web["client_id"],
+            "client_secret": web["client_secret"], "username": email, "password": password,
+            "realm": conn, "scope": scope}
+    if audience:
+        form["audience"] = audience
+    return http.post("/oauth/token", headers=headers, data=form)
+
+
+def refresh(http, web, refresh_token):
+    return http.post("/oauth/token", data={
+        "grant_type": "refresh_token", "client_id": web["client_id"],
+        "client_secret": web["client_secret"], "refresh_token": refresh_token})
 
 
 def new_user(http, web, conn):
@@ -78,6 +87,15 @@ def test_reset_voids_tokens_and_lifts_the_block(target, http, web, conn, e2e):
     assert r.status_code == 200, r.text
     access = r.json()["access_token"]
     assert http.get("/userinfo", headers={"authorization": f"Bearer {access}"}).status_code == 200
+    # two refresh tokens: one mints ID tokens (svc-token asks svc-users about the user), one
+    # does not (svc-token decides on what svc-users told it of the reset)
+    refresh_tokens = []
+    for scope in ("openid offline_access", "offline_access"):
+        r = login(http, web, conn, email, password, ip, scope, e2e["apis"]["offline"])
+        assert r.status_code == 200, r.text
+        refresh_tokens.append(r.json()["refresh_token"])
+    for rt in refresh_tokens:
+        assert refresh(http, web, rt).status_code == 200
     for _ in range(10):
         login(http, web, conn, email, "wrong", ip)
     assert login(http, web, conn, email, password, ip).status_code == 429
@@ -101,6 +119,11 @@ def test_reset_voids_tokens_and_lifts_the_block(target, http, web, conn, e2e):
     assert r.status_code == 401
     assert r.text == "Unauthorized"
     assert r.headers["www-authenticate"].startswith('Bearer realm="Users", error="invalid_token"')
+    # both refresh tokens are void
+    for rt in refresh_tokens:
+        r = refresh(http, web, rt)
+        assert (r.status_code, r.json()) == (403, {
+            "error": "invalid_grant", "error_description": "Unknown or invalid refresh token."})
     # the block is lifted and the new password works from the blocked address
     assert login(http, web, conn, email, new, ip).status_code == 200
 

@@ -3,7 +3,8 @@
  * of its refusals, duplicates, VerifyPassword (right, wrong, unknown user, blocked, brute
  * force) and GetUser; the password-reset journey: ChangePassword's identical answers, the
  * mail in the outbox, the page, CSRF, the policy and history refusals, success, single use,
- * the lifted brute-force block and tokens_valid_after.
+ * the lifted brute-force block and tokens_valid_after, which svc-token hears of first (a
+ * stand-in svc-token here takes token.UserState or refuses it).
  *
  * The database connections are set on the loaded config here rather than written in the
  * tenant YAML, so the test does not depend on how far lib/config's connection parsing is.
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -20,7 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../ports.h"
 #include "core/util.h"
+#include "token.pb-c.h"
 #include "users.h"
 
 static const char tenant_yaml[] =
@@ -52,18 +56,53 @@ static config_connection connections[] = {
 };
 
 typedef struct fixture {
-    char url[64];
+    char url[64], token_url[64];
     char db[256];
     char outbox[256];
     config *cfg;
     config_connection *saved;
     size_t n_saved;
     users_app app;
-    bus_server *srv;
+    bus_server *srv, *token_srv;
     bus_client *client;
 } fixture;
 
 static fixture fx;
+
+/* ---- the svc-token stand-in: what token.UserState last took, or a refusal ----------------- */
+
+static struct {
+    pthread_mutex_t mu;
+    bool refuse;
+    int calls;
+    char user_id[128];
+    int64_t tokens_valid_after;
+} told = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static tg_err
+on_user_state(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
+{
+    const Tollgate__Token__UserStateRequest *r = (const void *)reqm;
+    bool refuse;
+    (void)replym;
+
+    pthread_mutex_lock(&told.mu);
+    told.calls++;
+    if (!(refuse = told.refuse)) {
+        snprintf(told.user_id, sizeof(told.user_id), "%s", r->user_id);
+        told.tokens_valid_after = r->tokens_valid_after;
+    }
+    pthread_mutex_unlock(&told.mu);
+    if (refuse)
+        return bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__UNAVAILABLE, "temporarily_unavailable",
+                            "stand-in told to refuse");
+    return TG_OK;
+}
+
+static const bus_method token_methods[] = {
+    {"token.UserState", &tollgate__token__user_state_request__descriptor,
+     &tollgate__token__user_state_reply__descriptor, on_user_state},
+};
 
 static void
 clear_outbox(void)
@@ -91,7 +130,10 @@ setup(void **state)
     users_hash_params p;
     (void)state;
 
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", 40000 + (getpid() + 7) % 20000);
+    int port = tg_test_port_block(2);
+
+    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);
+    snprintf(fx.token_url, sizeof(fx.token_url), "tcp://127.0.0.1:%d", port + 1);
     snprintf(fx.db, sizeof(fx.db), "sqlite:%s/users-int-%d.db", tmp ? tmp : "/tmp", getpid());
     snprintf(fx.outbox, sizeof(fx.outbox), "%s/outbox-%d", tmp ? tmp : "/tmp", getpid());
     assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
@@ -117,6 +159,11 @@ setup(void **state)
                          .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
                          .replica_id = "users-1"};
     assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
+    assert_int_equal(bus_client_open(fx.token_url, &fx.app.token), TG_OK);
+    const char *tdial[2] = {fx.token_url, NULL};
+    bus_server_opts t = {.dial_urls = tdial, .methods = token_methods, .n_methods = 1,
+                         .workers = 2, .replica_id = "token-stand-in"};
+    assert_int_equal(bus_server_open(&t, &fx.token_srv), TG_OK);
     return 0;
 }
 
@@ -125,6 +172,8 @@ teardown(void **state)
 {
     (void)state;
     bus_server_close(fx.srv);
+    bus_server_close(fx.token_srv);
+    bus_client_close(fx.app.token);
     bus_client_close(fx.client);
     users_mailer_free(fx.app.mailer);
     store_close(fx.app.st);
@@ -797,6 +846,7 @@ test_reset_journey(void **state)
     json_t *body = signup_ok(&(signup_args){.email = "reset@example.com",
                                             .password = "Sesame-Open-5", .name = "Rosalind"});
     char *mail, *sent, ticket[160] = "", csrf[100] = "", cookie[160], *p, *q;
+    int64_t told_valid_after;
     int status = 0;
     page pg;
     (void)state;
@@ -870,10 +920,31 @@ test_reset_journey(void **state)
     assert_non_null(strstr(pg.body, "Password has previously been used"));
     page_fini(&pg);
 
+    /* svc-token does not take the news: nothing changes, the link still works */
+    pthread_mutex_lock(&told.mu);
+    told.refuse = true;
+    pthread_mutex_unlock(&told.mu);
+    reset_submit(ticket, cookie, csrf, "Brand-New-Pass-6", "Brand-New-Pass-6", &pg);
+    assert_int_equal(pg.status, 503);
+    assert_non_null(strstr(pg.body, "Your link still works"));
+    page_fini(&pg);
+    verify_refused("", "reset@example.com", "Brand-New-Pass-6", "8.8.8.8",
+                   TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+                   "Wrong email or password.");
+    pthread_mutex_lock(&told.mu);
+    told.refuse = false;
+    told.calls = 0;
+    pthread_mutex_unlock(&told.mu);
+
     reset_submit(ticket, cookie, csrf, "Brand-New-Pass-6", "Brand-New-Pass-6", &pg);
     assert_int_equal(pg.status, 200);
     assert_non_null(strstr(pg.body, "Your password has been changed."));
     page_fini(&pg);
+    pthread_mutex_lock(&told.mu);
+    assert_int_equal(told.calls, 1);
+    assert_true(strncmp(told.user_id, "auth0|", 6) == 0);
+    told_valid_after = told.tokens_valid_after;
+    pthread_mutex_unlock(&told.mu);
 
     /* single use */
     reset_submit(ticket, cookie, csrf, "Another-Pass-8", "Another-Pass-8", &pg);
@@ -891,6 +962,9 @@ test_reset_journey(void **state)
     assert_non_null(r);
     assert_true(r->user->tokens_valid_after >= tg_now_s() - 60);
     assert_true(r->user->tokens_valid_after <= tg_now_s());
+    /* svc-token was told the very mark svc-users keeps, for this user */
+    assert_int_equal(r->user->tokens_valid_after, told_valid_after);
+    assert_string_equal(r->user->user_id, told.user_id);
     tollgate__users__verify_password_reply__free_unpacked(r, NULL);
     /* and the next failures count from zero again */
     verify_refused("", "reset@example.com", "wrong", "7.7.7.7",
