@@ -193,55 +193,58 @@ check_input(bus_ctx *ctx, const users_app *app, const Tollgate__Users__SignupReq
     return TG_OK;
 }
 
-/* Strength (level + min_length), dictionary and personal info. */
+static int
+set_str(json_t *obj, const char *key, const char *v)
+{
+    return v != NULL && v[0] != '\0' ? json_object_set_new(obj, key, json_string(v)) : 0;
+}
+
+/* The connection's policy (users_policy_check: legacy or flexible) against the fields sent. */
 static tg_err
 check_password(bus_ctx *ctx, const users_app *app, const config_connection *conn,
                const Tollgate__Users__SignupRequest *req, const json_t *meta,
                Tollgate__Users__SignupReply *reply)
 {
-    const char *pw = req->password;
-    json_t *report = NULL, *body = NULL;
-    char local[USERS_MAX_EMAIL + 1];
-    const char *at = strchr(req->email, '@');
-    tg_err err = TG_OK;
+    users_policy_verdict verdict;
+    json_t *report = NULL, *body = NULL, *profile;
+    tg_err err;
+    int rc = 0;
 
-    if (strlen(pw) > users_hash_max_bytes(app->hasher))
-        return refuse(ctx, R_PASSWORD_TOO_LONG, NULL);
-    if ((report = users_policy_report(conn->password_policy, conn->min_length, pw)) == NULL)
+    if ((profile = json_pack("{s:s, s:O?}", "email", nz(req->email), "user_metadata", meta)) == NULL)
         return TG_ENOMEM;
-    if (!users_policy_report_ok(report)) {
+    for (size_t i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++)
+        rc |= set_str(profile, profile_fields[i].name, field_of(req, &profile_fields[i]));
+    if (conn->requires_username) /* otherwise it is ignored, not stored */
+        rc |= set_str(profile, "username", req->username);
+    err = rc != 0 ? TG_ENOMEM
+                  : users_policy_check(conn, profile, req->password,
+                                       users_hash_max_bytes(app->hasher), &verdict, &report);
+    json_decref(profile);
+    if (err != TG_OK)
+        return err;
+    switch (verdict) {
+    case USERS_POLICY_OK:
+        break;
+    case USERS_POLICY_TOO_LONG:
+        err = refuse(ctx, R_PASSWORD_TOO_LONG, NULL);
+        break;
+    case USERS_POLICY_WEAK:
         body = json_pack("{s:s, s:s, s:O, s:i}", "name", "PasswordStrengthError", "code",
                          "invalid_password", "description", report, "statusCode", 400);
         err = body == NULL ? TG_ENOMEM : reply_json(ctx, reply, 400, body);
         if (err == TG_OK)
             err = TG_EDENIED;
-        goto out;
-    }
-    if (conn->password_dictionary && users_policy_in_dictionary(&conn->dictionary, pw)) {
+        break;
+    case USERS_POLICY_DICTIONARY:
         err = refuse(ctx, R_DICTIONARY, NULL);
-        goto out;
+        break;
+    case USERS_POLICY_PERSONAL_INFO:
+        err = refuse(ctx, R_PERSONAL_INFO, NULL);
+        break;
     }
-    if (conn->password_no_personal_info) {
-        const char *fields[] = {
-            nz(req->name), conn->requires_username ? nz(req->username) : "", nz(req->nickname),
-            local, json_string_value(json_object_get(meta, "name")),
-            json_string_value(json_object_get(meta, "first")),
-            json_string_value(json_object_get(meta, "last"))};
-        snprintf(local, sizeof(local), "%.*s", at != NULL ? (int)(at - req->email) : 0,
-                 req->email);
-        if (users_policy_has_personal_info(pw, fields, sizeof(fields) / sizeof(fields[0])))
-            err = refuse(ctx, R_PERSONAL_INFO, NULL);
-    }
-out:
     json_decref(report);
     json_decref(body);
     return err;
-}
-
-static int
-set_str(json_t *obj, const char *key, const char *v)
-{
-    return v != NULL && v[0] != '\0' ? json_object_set_new(obj, key, json_string(v)) : 0;
 }
 
 /* The stored document: the shared core (users_doc_new) plus the profile fields. *out a new

@@ -88,13 +88,47 @@ bool users_hash_needs_rehash(const users_hasher *h, const char *hash);
 json_t *users_policy_report(config_password_policy level, int64_t min_length, const char *pw);
 /* Whether report says every rule is met. */
 bool users_policy_report_ok(const json_t *report);
-/* Whether pw is, case-insensitively, one of the built-in common passwords or of extra. */
+/* The same report for the flexible policy's complexity part (password_options.complexity):
+ * lengthAtLeast, maxLength (72 bytes, max_length_exceeded error), shouldContain (rule all) or
+ * containsAtLeast 3 of 4, identicalChars and sequentialChars (at most 2 in a row). */
+json_t *users_policy_report_flexible(const config_password_options *o, const char *pw);
+/* A built-in common-password list, generated at build time from data/ (data/README.md):
+ * n entries of width bytes each, NUL-padded, lower case (ASCII), distinct, sorted by strcmp. */
+typedef struct users_wordlist {
+    const char *words;
+    size_t width;
+    size_t n;
+} users_wordlist;
+extern const users_wordlist users_wordlist_en_10k;  /* en_10k and the legacy dictionary */
+extern const users_wordlist users_wordlist_en_100k; /* en_100k */
+/* Whether pw is, case-insensitively, in list (NULL: none) or one of extra (NULL ok). */
+bool users_policy_in_wordlist(const users_wordlist *list, const config_strv *extra,
+                              const char *pw);
+/* Same with the 10,000-entry list: the legacy password_dictionary. */
 bool users_policy_in_dictionary(const config_strv *extra, const char *pw);
 /* Whether pw contains, case-insensitively, any non-empty fields[i] (n entries, NULL ok). */
 bool users_policy_has_personal_info(const char *pw, const char *const *fields, size_t n);
-/* The built-in list (common_passwords.c): lower case, sorted by strcmp. */
-extern const char *const users_common_passwords[];
-extern const size_t users_n_common_passwords;
+
+#define USERS_MAX_PASSWORD_POLICY_BYTES 72 /* the flexible policy's maxLength */
+#define USERS_MAX_BLOCKED_FIELDS 12        /* password_options.profile_data.blocked_fields */
+
+typedef enum users_policy_verdict {
+    USERS_POLICY_OK = 0,
+    USERS_POLICY_TOO_LONG,      /* more bytes than the hash takes: "Password is too long" */
+    USERS_POLICY_WEAK,          /* PasswordStrengthError: the report says which rules failed */
+    USERS_POLICY_DICTIONARY,    /* password_dictionary_error */
+    USERS_POLICY_PERSONAL_INFO, /* password_no_user_info_error */
+} users_policy_verdict;
+
+/* The connection's whole policy, legacy or flexible, for a new password pw, in Auth0's order:
+ * the length the hash takes (max_bytes, users_hash_max_bytes()), strength, dictionary, personal
+ * info. profile (borrowed) holds the user's fields: name, username, nickname, email,
+ * given_name, family_name, phone_number (strings) and user_metadata (an object) — a stored user
+ * document or signup's fields. *report is the strength report (a new reference) on
+ * USERS_POLICY_WEAK, else NULL. TG_ENOMEM on allocation failure. The history check is the
+ * caller's (it needs the hasher). */
+tg_err users_policy_check(const config_connection *conn, const json_t *profile, const char *pw,
+                          size_t max_bytes, users_policy_verdict *verdict, json_t **report);
 
 /* ---- input validation (validate.c: pure functions) -------------------------------------- */
 

@@ -106,13 +106,49 @@ typedef enum config_password_policy {
     CONFIG_PW_EXCELLENT, /* >= 10, 3 of 4, no more than 2 identical characters in a row */
 } config_password_policy;
 
+/* The built-in common-password list a dictionary check uses (svc-users/data/README.md). */
+typedef enum config_dictionary {
+    CONFIG_DICT_EN_10K = 0,
+    CONFIG_DICT_EN_100K,
+} config_dictionary;
+
+/* Character types of the flexible policy's complexity.character_types (bits). */
+#define CONFIG_CHARS_LOWER 0x1u
+#define CONFIG_CHARS_UPPER 0x2u
+#define CONFIG_CHARS_NUMBER 0x4u
+#define CONFIG_CHARS_SPECIAL 0x8u
+#define CONFIG_CHARS_ALL 0xfu
+
+/* `options.password_options`, Auth0's flexible password policy (config_connections.c).
+ * A part that is absent is off; the history part lives in the connection's password_history
+ * and password_history_size (same meaning as the legacy object's). */
+typedef struct config_password_options {
+    bool active;                /* password_options given: it replaces the legacy policy */
+    int64_t min_length;         /* complexity.min_length 1..72, default 1 */
+    unsigned character_types;   /* complexity.character_types, CONFIG_CHARS_* bits */
+    bool three_of_four;         /* character_type_rule three_of_four (all four types), else all */
+    bool block_identical;       /* identical_characters: block (no more than 2 in a row) */
+    bool block_sequential;      /* sequential_characters: block (no more than 2 in a row) */
+    bool max_length_error;      /* max_length_exceeded: error (over 72 bytes refused) */
+    bool dictionary;            /* dictionary.active */
+    config_dictionary dictionary_list; /* dictionary.default, default en_10k */
+    config_strv custom;         /* dictionary.custom (<= 200, each <= 50 characters) */
+    bool profile_data;          /* profile_data.active */
+    /* profile_data.blocked_fields (<= 12): name, nickname, username, email (its local part),
+     * given_name, family_name, phone_number or user_metadata.<key>; none: Auth0's legacy set
+     * (name, username, nickname, user_metadata.name/first/last, email). */
+    config_strv blocked_fields;
+} config_password_options;
+
 /* A database connection (`databases:`, or `connections:` with strategy auth0; other strategies
  * are accepted and flagged as unsupported). Names are unique across both lists.
  * enabled_clients: absent means every client may use the connection (all_clients); an empty
  * list `[]` means no client may (all_clients false, no entries). Names are resolved to client
  * ids exactly as clientGrants resolve them; a name no client has is kept verbatim (a literal
- * id). `password_options` (Auth0's flexible policy) is refused: alone as not supported yet,
- * with any legacy password field as the Deploy CLI refuses it. */
+ * id). `password_options` (Auth0's flexible policy) excludes the legacy password fields, as
+ * the Deploy CLI refuses mixing them; when it is given, password_policy is none, min_length 0,
+ * the legacy dictionary and personal-info switches off, and password_history(_size) carry its
+ * history part. */
 typedef struct config_connection {
     char *name;
     char *strategy;                 /* "auth0" */
@@ -121,8 +157,9 @@ typedef struct config_connection {
     config_strv enabled_clients;    /* client ids (names resolved as for grants) */
     config_password_policy password_policy; /* passwordPolicy; absent or null: none */
     int64_t min_length;             /* password_complexity_options.min_length; 0 = the level's */
-    bool password_history;          /* password_history.enable */
-    int64_t password_history_size;  /* password_history.size (0..24) */
+    /* password_history.enable and .size (0..24), or password_options.history.active and .size */
+    bool password_history;
+    int64_t password_history_size;
     bool password_dictionary;       /* password_dictionary.enable (built-in list + entries) */
     config_strv dictionary;         /* password_dictionary.dictionary */
     bool password_no_personal_info; /* password_no_personal_info.enable */
@@ -132,6 +169,7 @@ typedef struct config_connection {
     int64_t username_max;           /* validation.username.max, default 15 */
     bool disable_signup;
     bool disable_self_service_change_password;
+    config_password_options password_options; /* the flexible policy, when .active */
 } config_connection;
 
 /* `emailProvider` (smtp only) and the sender; no provider means mail goes to an outbox. */

@@ -1,9 +1,13 @@
 /*
  * Database connections: `databases:` and the `connections:` entries whose strategy is auth0
  * (tenant-format.md §1.4 "databases vs connections"), with Auth0's legacy password policy,
- * username and brute-force settings. Other strategies are accepted and flagged as unsupported.
- * Also attackProtection.bruteForceProtection, which the tenant section carries.
+ * username and brute-force settings, or its flexible policy (`password_options`, checked field
+ * by field against one table: unknown fields, wrong types and out-of-range values stop the
+ * load). Other strategies are accepted and flagged as unsupported. Also
+ * attackProtection.bruteForceProtection, which the tenant section carries.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,9 @@
 #define MAX_CONNECTION_NAME 128
 #define MAX_DICTIONARY 200     /* password_dictionary.dictionary entries */
 #define MAX_DICTIONARY_WORD 50 /* characters per entry */
+#define MAX_BLOCKED_FIELDS 12  /* password_options.profile_data.blocked_fields */
+#define MAX_BLOCKED_FIELD 100  /* characters per entry */
+#define MAX_PASSWORD_BYTES 72  /* password_options.complexity.min_length ceiling */
 
 /* The legacy password fields; `password_options` (the flexible policy) excludes them all, as
  * the Deploy CLI enforces (databases.ts:258-301). */
@@ -47,6 +54,8 @@ config_connection_fini(config_connection *conn)
     free(conn->strategy);
     config_strv_fini(&conn->enabled_clients);
     config_strv_fini(&conn->dictionary);
+    config_strv_fini(&conn->password_options.custom);
+    config_strv_fini(&conn->password_options.blocked_fields);
     memset(conn, 0, sizeof(*conn));
 }
 
@@ -126,40 +135,41 @@ load_enable_object(config_ctx *c, const json_t *opts, const char *key, const jso
     return TG_OK;
 }
 
-static tg_err
-load_dictionary(config_ctx *c, const json_t *dict, config_connection *conn)
+/* Characters, not bytes: UTF-8 lead bytes (the loader has checked the encoding). */
+static size_t
+utf8_chars(const char *s)
 {
-    const json_t *list = json_object_get(dict, "dictionary"), *item;
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+/* A list of at most max_n strings of at most max_chars characters at obj.key into *out; field names
+ * it in messages. Absent or null: *out stays empty. */
+static tg_err
+load_word_list(config_ctx *c, const json_t *obj, const char *key, const char *field, size_t max_n,
+               size_t max_chars, config_strv *out)
+{
+    const json_t *list = json_object_get(obj, key), *item;
     size_t i;
 
     if (list == NULL || json_is_null(list))
         return TG_OK;
     if (!json_is_array(list))
-        return config_fail(c, "options.password_dictionary.dictionary",
-                           "must be a list of strings");
-    if (json_array_size(list) > MAX_DICTIONARY)
-        return config_fail(c, "options.password_dictionary.dictionary", "at most %d entries",
-                           MAX_DICTIONARY);
+        return config_fail(c, field, "must be a list of strings");
+    if (json_array_size(list) > max_n)
+        return config_fail(c, field, "at most %zu entries", max_n);
     json_array_foreach(list, i, item)
     {
         if (!json_is_string(item))
-            return config_fail(c, "options.password_dictionary.dictionary",
-                               "must be a list of strings");
-        /* Characters, not bytes: count UTF-8 lead bytes. */
-        {
-            const unsigned char *p = (const unsigned char *)json_string_value(item);
-            size_t chars = 0;
-
-            for (; *p != '\0'; p++)
-                chars += (*p & 0xc0) != 0x80;
-            if (chars > MAX_DICTIONARY_WORD)
-                return config_fail(c, "options.password_dictionary.dictionary",
-                                   "entry %zu is longer than %d characters", i,
-                                   MAX_DICTIONARY_WORD);
-        }
+            return config_fail(c, field, "must be a list of strings");
+        if (utf8_chars(json_string_value(item)) > max_chars)
+            return config_fail(c, field, "entry %zu is longer than %zu characters", i, max_chars);
     }
-    if (config_get_strv(c, dict, "dictionary", &conn->dictionary, NULL) != TG_OK)
-        return config_fail(c, "options.password_dictionary.dictionary", "out of memory");
+    if (config_get_strv(c, obj, key, out, NULL) != TG_OK)
+        return config_fail(c, field, "out of memory");
     return TG_OK;
 }
 
@@ -186,10 +196,267 @@ load_legacy_password(config_ctx *c, const json_t *opts, config_connection *conn)
     if ((err = load_enable_object(c, opts, "password_dictionary", &obj,
                                   &conn->password_dictionary)) != TG_OK)
         return err;
-    if (obj != NULL && (err = load_dictionary(c, obj, conn)) != TG_OK)
+    if (obj != NULL &&
+        (err = load_word_list(c, obj, "dictionary", "options.password_dictionary.dictionary",
+                              MAX_DICTIONARY, MAX_DICTIONARY_WORD, &conn->dictionary)) != TG_OK)
         return err;
     return load_enable_object(c, opts, "password_no_personal_info", &obj,
                               &conn->password_no_personal_info);
+}
+
+/* ---- password_options: Auth0's flexible policy ------------------------------------------- */
+
+typedef enum po_kind {
+    PO_BOOL,   /* bool */
+    PO_INT,    /* int64_t in [min, max], default dflt */
+    PO_CHOICE, /* bool: false for choices[0], true for choices[1] */
+    PO_LIST,   /* config_dictionary: the index in choices */
+    PO_TYPES,  /* unsigned CONFIG_CHARS_* bits from a list of type names */
+    PO_WORDS,  /* config_strv: at most min entries of at most max characters */
+    PO_FIELDS, /* PO_WORDS, each a profile field name (blocked_field_is_known) */
+} po_kind;
+
+typedef struct po_field {
+    const char *part; /* complexity, history, dictionary, profile_data */
+    const char *key;
+    po_kind kind;
+    int64_t min, max, dflt;
+    const char *const *choices; /* NULL-terminated */
+    size_t offset;              /* into config_connection */
+} po_field;
+
+static const char *const rule_choices[] = {"all", "three_of_four", NULL};
+static const char *const block_choices[] = {"allow", "block", NULL};
+static const char *const exceeded_choices[] = {"truncate", "error", NULL};
+static const char *const list_choices[] = {"en_10k", "en_100k", NULL}; /* config_dictionary */
+/* Auth0's names, in the bit order of CONFIG_CHARS_*. */
+static const char *const type_choices[] = {"lowercase", "uppercase", "number", "special", NULL};
+static const char *const po_parts[] = {"complexity", "history", "dictionary", "profile_data",
+                                       NULL};
+
+#define PO_AT(f) offsetof(config_connection, f)
+/* Every field Auth0's schema has (ConnectionPasswordOptions*, additionalProperties false). The
+ * history part fills the fields the legacy password_history fills: the same behaviour. */
+static const po_field po_fields[] = {
+    {"complexity", "min_length", PO_INT, 1, MAX_PASSWORD_BYTES, 1, NULL,
+     PO_AT(password_options.min_length)},
+    {"complexity", "character_types", PO_TYPES, 0, 0, 0, type_choices,
+     PO_AT(password_options.character_types)},
+    {"complexity", "character_type_rule", PO_CHOICE, 0, 0, 0, rule_choices,
+     PO_AT(password_options.three_of_four)},
+    {"complexity", "identical_characters", PO_CHOICE, 0, 0, 0, block_choices,
+     PO_AT(password_options.block_identical)},
+    {"complexity", "sequential_characters", PO_CHOICE, 0, 0, 0, block_choices,
+     PO_AT(password_options.block_sequential)},
+    {"complexity", "max_length_exceeded", PO_CHOICE, 0, 0, 0, exceeded_choices,
+     PO_AT(password_options.max_length_error)},
+    {"history", "active", PO_BOOL, 0, 0, 0, NULL, PO_AT(password_history)},
+    {"history", "size", PO_INT, 1, 24, 5, NULL, PO_AT(password_history_size)},
+    {"dictionary", "active", PO_BOOL, 0, 0, 0, NULL, PO_AT(password_options.dictionary)},
+    {"dictionary", "default", PO_LIST, 0, 0, 0, list_choices,
+     PO_AT(password_options.dictionary_list)},
+    {"dictionary", "custom", PO_WORDS, MAX_DICTIONARY, MAX_DICTIONARY_WORD, 0, NULL,
+     PO_AT(password_options.custom)},
+    {"profile_data", "active", PO_BOOL, 0, 0, 0, NULL, PO_AT(password_options.profile_data)},
+    {"profile_data", "blocked_fields", PO_FIELDS, MAX_BLOCKED_FIELDS, MAX_BLOCKED_FIELD, 0, NULL,
+     PO_AT(password_options.blocked_fields)},
+};
+
+/* The profile fields a password may be checked against (svc-users/policy.c reads the same). */
+static bool
+blocked_field_is_known(const char *f)
+{
+    static const char *const known[] = {"name",       "nickname",    "username",
+                                        "email",      "given_name",  "family_name",
+                                        "phone_number", NULL};
+
+    if (strncmp(f, "user_metadata.", 14) == 0)
+        return f[14] != '\0' && strchr(f + 14, '.') == NULL;
+    for (const char *const *k = known; *k != NULL; k++)
+        if (strcmp(f, *k) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+choice_index(const char *const *choices, const char *s)
+{
+    size_t i = 0;
+
+    for (; choices[i] != NULL; i++)
+        if (strcmp(choices[i], s) == 0)
+            break;
+    return i;
+}
+
+/* "a, b or c" into buf. */
+static const char *
+choice_text(const char *const *choices, char *buf, size_t len)
+{
+    size_t n = 0, used = 0;
+
+    while (choices[n] != NULL)
+        n++;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", choices[i],
+                         i + 2 < n ? ", " : i + 2 == n ? " or " : "");
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+/* The value of key, or NULL when absent, null or a whole-value placeholder string (as the
+ * other fields of the tenant file). */
+static const json_t *
+po_value(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    if (v == NULL || json_is_null(v) ||
+        (json_is_string(v) && config_is_placeholder(json_string_value(v))))
+        return NULL;
+    return v;
+}
+
+static tg_err
+load_po_types(config_ctx *c, const json_t *v, const char *field, unsigned *out)
+{
+    const json_t *item;
+    char text[96];
+    size_t i;
+
+    if (!json_is_array(v))
+        return config_fail(c, field, "must be a list of %s",
+                           choice_text(type_choices, text, sizeof(text)));
+    json_array_foreach(v, i, item)
+    {
+        size_t bit = json_is_string(item) ? choice_index(type_choices, json_string_value(item))
+                                          : 4;
+        if (bit >= 4)
+            return config_fail(c, field, "entry %zu must be %s", i,
+                               choice_text(type_choices, text, sizeof(text)));
+        *out |= 1u << bit;
+    }
+    return TG_OK;
+}
+
+static tg_err
+load_po_field(config_ctx *c, const json_t *part, const po_field *f, config_connection *conn)
+{
+    void *at = (char *)conn + f->offset;
+    const json_t *v = po_value(part, f->key);
+    char field[112], text[96];
+    size_t idx;
+
+    snprintf(field, sizeof(field), "options.password_options.%s.%s", f->part, f->key);
+    if (f->kind == PO_INT)
+        *(int64_t *)at = f->dflt;
+    if (v == NULL)
+        return TG_OK;
+    switch (f->kind) {
+    case PO_BOOL:
+        if (!json_is_boolean(v))
+            return config_fail(c, field, "must be true or false");
+        *(bool *)at = json_is_true(v);
+        return TG_OK;
+    case PO_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+            json_integer_value(v) > f->max)
+            return config_fail(c, field, "must be an integer between %lld and %lld",
+                               (long long)f->min, (long long)f->max);
+        *(int64_t *)at = (int64_t)json_integer_value(v);
+        return TG_OK;
+    case PO_CHOICE:
+    case PO_LIST:
+        idx = json_is_string(v) ? choice_index(f->choices, json_string_value(v)) : SIZE_MAX;
+        if (idx == SIZE_MAX || f->choices[idx] == NULL)
+            return config_fail(c, field, "must be %s",
+                               choice_text(f->choices, text, sizeof(text)));
+        if (f->kind == PO_CHOICE)
+            *(bool *)at = idx == 1;
+        else
+            *(config_dictionary *)at = (config_dictionary)idx;
+        return TG_OK;
+    case PO_TYPES:
+        return load_po_types(c, v, field, (unsigned *)at);
+    case PO_WORDS:
+    case PO_FIELDS:
+        if (load_word_list(c, part, f->key, field, (size_t)f->min, (size_t)f->max,
+                           (config_strv *)at) != TG_OK)
+            return TG_ECONFIG;
+        for (size_t i = 0; f->kind == PO_FIELDS && i < ((config_strv *)at)->n; i++)
+            if (!blocked_field_is_known(((config_strv *)at)->v[i]))
+                return config_fail(c, field,
+                                   "entry %zu must be name, nickname, username, email, "
+                                   "given_name, family_name, phone_number or "
+                                   "user_metadata.<property>",
+                                   i);
+        return TG_OK;
+    }
+    return TG_OK;
+}
+
+/* Refuses a key of obj that is not in known (NULL-terminated) or, for a part, not in the
+ * table; the key is named when it is printable. */
+static tg_err
+check_po_keys(config_ctx *c, const json_t *obj, const char *field, const char *part,
+              const char *const *known)
+{
+    const char *key;
+    const json_t *v;
+
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        bool ok = false, printable = strlen(key) <= 40;
+
+        for (size_t i = 0; known != NULL && known[i] != NULL && !ok; i++)
+            ok = strcmp(known[i], key) == 0;
+        for (size_t i = 0; part != NULL && i < sizeof(po_fields) / sizeof(po_fields[0]); i++)
+            ok = ok || (strcmp(po_fields[i].part, part) == 0 && strcmp(po_fields[i].key, key) == 0);
+        if (ok)
+            continue;
+        for (const char *p = key; printable && *p != '\0'; p++)
+            printable = *p > ' ' && *p < 0x7f;
+        return config_fail(c, field, "unknown field %s%s%s", printable ? "\"" : "",
+                           printable ? key : "(unprintable)", printable ? "\"" : "");
+    }
+    return TG_OK;
+}
+
+static tg_err
+load_password_options(config_ctx *c, const json_t *po, config_connection *conn)
+{
+    config_password_options *o = &conn->password_options;
+    tg_err err;
+
+    if (!json_is_object(po))
+        return config_fail(c, "options.password_options", "must be an object");
+    if ((err = check_po_keys(c, po, "options.password_options", NULL, po_parts)) != TG_OK)
+        return err;
+    o->active = true;
+    for (const char *const *part = po_parts; *part != NULL; part++) {
+        const json_t *obj = po_value(po, *part);
+        char field[64];
+
+        snprintf(field, sizeof(field), "options.password_options.%s", *part);
+        if (obj != NULL && !json_is_object(obj))
+            return config_fail(c, field, "must be an object");
+        if (obj != NULL && (err = check_po_keys(c, obj, field, *part, NULL)) != TG_OK)
+            return err;
+        for (size_t i = 0; i < sizeof(po_fields) / sizeof(po_fields[0]); i++)
+            if (strcmp(po_fields[i].part, *part) == 0 &&
+                (err = load_po_field(c, obj, &po_fields[i], conn)) != TG_OK)
+                return err;
+    }
+    /* Auth0: "can only be enabled when all 4 character types are specified". */
+    if (o->three_of_four && o->character_types != CONFIG_CHARS_ALL)
+        return config_fail(c, "options.password_options.complexity.character_type_rule",
+                           "three_of_four needs all four character_types (lowercase, "
+                           "uppercase, number, special)");
+    return TG_OK;
 }
 
 static tg_err
@@ -249,12 +516,11 @@ load_options(config_ctx *c, const json_t *entry, config_connection *conn)
                                    "cannot be combined with the legacy password settings "
                                    "(options.%s)",
                                    *k);
-        /* A password policy is never dropped silently: weaker passwords would pass. */
-        return config_fail(c, "options.password_options",
-                           "the flexible password policy is not supported yet; use passwordPolicy "
-                           "and the legacy password settings");
+        err = load_password_options(c, json_object_get(opts, "password_options"), conn);
+    } else {
+        err = load_legacy_password(c, opts, conn);
     }
-    if ((err = load_legacy_password(c, opts, conn)) != TG_OK ||
+    if (err != TG_OK ||
         (err = load_bool_option(c, opts, "brute_force_protection", true,
                                 &conn->brute_force_protection)) != TG_OK ||
         (err = load_bool_option(c, opts, "requires_username", false, &conn->requires_username)) !=

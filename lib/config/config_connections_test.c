@@ -297,9 +297,6 @@ test_invalid(void **state)
     CONFIG_TEST_FAILS("databases: [{name: a, options: {validation: {username: {min: 9, max: 8}}}}]\n",
           "options.validation.username: min must not exceed max");
     /* The flexible policy: never silently ignored; mixing is refused as the Deploy CLI does. */
-    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {complexity: {min_length: 12}}}}]\n",
-          "databases[0] (\"a\"): options.password_options: the flexible password policy is not "
-          "supported yet");
     CONFIG_TEST_FAILS("databases: [{name: a, options: {passwordPolicy: good, password_options: {}}}]\n",
           "databases[0] (\"a\"): options.password_options: cannot be combined with the legacy "
           "password settings (options.passwordPolicy)");
@@ -410,6 +407,213 @@ test_hostile(void **state)
     free(text);
 }
 
+/* password_options: every field of Auth0's schema read; history in the legacy fields. */
+static void
+test_password_options(void **state)
+{
+    config *cfg = config_test_load_ok(
+        "databases:\n"
+        "  - name: Flex\n"
+        "    options:\n"
+        "      password_options:\n"
+        "        complexity: {min_length: 12, character_types: [lowercase, uppercase, number, "
+        "special], character_type_rule: three_of_four, identical_characters: block,\n"
+        "                     sequential_characters: block, max_length_exceeded: error}\n"
+        "        history: {active: true, size: 7}\n"
+        "        dictionary: {active: true, default: en_100k, custom: [Acme2026, tollgate]}\n"
+        "        profile_data: {active: true, blocked_fields: [name, email, user_metadata.pet]}\n"
+        "  - {name: Empty, options: {password_options: {}}}\n"
+        "  - name: Some\n"
+        "    options: {password_options: {complexity: {character_types: [number]}, history: "
+        "{active: true}, dictionary: {active: true}, profile_data: {active: true}}}\n");
+    const config_connection *f = config_connection_by_name(cfg, "Flex");
+    const config_connection *e = config_connection_by_name(cfg, "Empty");
+    const config_connection *m = config_connection_by_name(cfg, "Some");
+
+    (void)state;
+    assert_true(f->password_options.active);
+    assert_int_equal(f->password_options.min_length, 12);
+    assert_int_equal(f->password_options.character_types, CONFIG_CHARS_ALL);
+    assert_true(f->password_options.three_of_four);
+    assert_true(f->password_options.block_identical);
+    assert_true(f->password_options.block_sequential);
+    assert_true(f->password_options.max_length_error);
+    assert_true(f->password_history);
+    assert_int_equal(f->password_history_size, 7);
+    assert_true(f->password_options.dictionary);
+    assert_int_equal(f->password_options.dictionary_list, CONFIG_DICT_EN_100K);
+    assert_int_equal(f->password_options.custom.n, 2);
+    assert_string_equal(f->password_options.custom.v[0], "Acme2026");
+    assert_true(f->password_options.profile_data);
+    assert_int_equal(f->password_options.blocked_fields.n, 3);
+    assert_string_equal(f->password_options.blocked_fields.v[2], "user_metadata.pet");
+    /* The legacy policy is off: the flexible one replaces it. */
+    assert_int_equal(f->password_policy, CONFIG_PW_NONE);
+    assert_int_equal(f->min_length, 0);
+    assert_false(f->password_dictionary);
+    assert_false(f->password_no_personal_info);
+
+    /* {}: active with every part off; min_length 1; the 10k list. */
+    assert_true(e->password_options.active);
+    assert_int_equal(e->password_options.min_length, 1);
+    assert_int_equal(e->password_options.character_types, 0);
+    assert_false(e->password_options.three_of_four);
+    assert_false(e->password_options.block_identical);
+    assert_false(e->password_options.block_sequential);
+    assert_false(e->password_options.max_length_error);
+    assert_false(e->password_history);
+    assert_false(e->password_options.dictionary);
+    assert_int_equal(e->password_options.dictionary_list, CONFIG_DICT_EN_10K);
+    assert_false(e->password_options.profile_data);
+    assert_int_equal(e->password_options.blocked_fields.n, 0);
+
+    assert_int_equal(m->password_options.character_types, CONFIG_CHARS_NUMBER);
+    assert_true(m->password_history);
+    assert_int_equal(m->password_history_size, 5); /* size absent: 5 */
+    assert_true(m->password_options.dictionary);
+    assert_int_equal(m->password_options.custom.n, 0);
+
+    /* A legacy connection has the flexible policy off. */
+    config_free(cfg);
+    cfg = config_test_load_ok("databases: [{name: L, options: {passwordPolicy: good}}]\n");
+    assert_false(cfg->connections[0].password_options.active);
+    config_free(cfg);
+}
+
+/* Every invalid password_options value refused with the field named. */
+static void
+test_password_options_invalid(void **state)
+{
+    static const struct {
+        const char *options; /* the value of password_options */
+        const char *want;
+    } cases[] = {
+        {"[]", "options.password_options: must be an object"},
+        {"yes", "options.password_options: must be an object"},
+        {"{complexity: 1}", "options.password_options.complexity: must be an object"},
+        {"{history: [active]}", "options.password_options.history: must be an object"},
+        {"{strength: {}}", "options.password_options: unknown field \"strength\""},
+        {"{complexity: {min_lenght: 8}}",
+         "options.password_options.complexity: unknown field \"min_lenght\""},
+        {"{dictionary: {enable: true}}",
+         "options.password_options.dictionary: unknown field \"enable\""},
+        {"{complexity: {\"\\x01\": 1}}",
+         "options.password_options.complexity: unknown field (unprintable)"},
+        {"{complexity: {min_length: 0}}",
+         "options.password_options.complexity.min_length: must be an integer between 1 and 72"},
+        {"{complexity: {min_length: 73}}", "between 1 and 72"},
+        {"{complexity: {min_length: 8.5}}", "between 1 and 72"},
+        {"{complexity: {min_length: '8'}}", "between 1 and 72"},
+        {"{complexity: {min_length: 99999999999999999999}}", "tenant.yaml"},
+        {"{complexity: {character_types: upper}}",
+         "options.password_options.complexity.character_types: must be a list of lowercase, "
+         "uppercase, number or special"},
+        {"{complexity: {character_types: [upper]}}",
+         "character_types: entry 0 must be lowercase, uppercase, number or special"},
+        {"{complexity: {character_types: [number, 1]}}", "character_types: entry 1 must be"},
+        {"{complexity: {character_type_rule: at_least}}",
+         "options.password_options.complexity.character_type_rule: must be all or three_of_four"},
+        {"{complexity: {character_type_rule: three_of_four, character_types: [number, special, "
+         "lowercase]}}",
+         "character_type_rule: three_of_four needs all four character_types"},
+        {"{complexity: {identical_characters: true}}",
+         "complexity.identical_characters: must be allow or block"},
+        {"{complexity: {sequential_characters: Block}}",
+         "complexity.sequential_characters: must be allow or block"},
+        {"{complexity: {max_length_exceeded: allow}}",
+         "complexity.max_length_exceeded: must be truncate or error"},
+        {"{history: {active: 1}}", "options.password_options.history.active: must be true or "
+                                   "false"},
+        {"{history: {active: true, size: 0}}",
+         "options.password_options.history.size: must be an integer between 1 and 24"},
+        {"{history: {size: 25}}", "history.size: must be an integer between 1 and 24"},
+        {"{dictionary: {active: 'true'}}", "dictionary.active: must be true or false"},
+        {"{dictionary: {default: en_1m}}",
+         "options.password_options.dictionary.default: must be en_10k or en_100k"},
+        {"{dictionary: {default: [en_10k]}}", "dictionary.default: must be en_10k or en_100k"},
+        {"{dictionary: {custom: acme}}",
+         "options.password_options.dictionary.custom: must be a list of strings"},
+        {"{dictionary: {custom: [acme, {$gt: ''}]}}", "dictionary.custom: must be a list of "
+                                                     "strings"},
+        {"{dictionary: {custom: ['012345678901234567890123456789012345678901234567890']}}",
+         "dictionary.custom: entry 0 is longer than 50 characters"},
+        {"{profile_data: {active: true, blocked_fields: [password]}}",
+         "options.password_options.profile_data.blocked_fields: entry 0 must be name, "
+         "nickname"},
+        {"{profile_data: {blocked_fields: [name, app_metadata.x]}}",
+         "blocked_fields: entry 1 must be"},
+        {"{profile_data: {blocked_fields: [user_metadata.]}}", "blocked_fields: entry 0 must be"},
+        {"{profile_data: {blocked_fields: [user_metadata.a.b]}}",
+         "blocked_fields: entry 0 must be"},
+        {"{profile_data: {blocked_fields: [name, name, name, name, name, name, name, name, name, "
+         "name, name, name, name]}}",
+         "options.password_options.profile_data.blocked_fields: at most 12 entries"},
+        {"{profile_data: {blocked_fields: name}}", "blocked_fields: must be a list of strings"},
+    };
+    char text[1024];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "databases: [{name: a, options: {password_options: %s}}]\n",
+                 cases[i].options);
+        CONFIG_TEST_FAILS(text, "tenant.yaml: databases[0] (\"a\"): ", cases[i].want);
+    }
+}
+
+/* Hostile password_options: 200 custom words of 50 multi-byte characters load and 201 do not;
+ * 12 blocked fields load; a non-UTF-8 word stops the load; nothing leaks. */
+static void
+test_password_options_hostile(void **state)
+{
+    size_t cap = 128 * 1024, o;
+    char *text = malloc(cap);
+    config *cfg;
+
+    (void)state;
+    assert_non_null(text);
+    o = (size_t)snprintf(text, cap, "databases: [{name: a, options: {password_options: "
+                                    "{dictionary: {active: true, custom: [");
+    for (int i = 0; i < 200; i++) {
+        o += (size_t)snprintf(text + o, cap - o, "%s'", i ? ", " : "");
+        for (int j = 0; j < 48; j++)
+            o += (size_t)snprintf(text + o, cap - o, "\xc3\xa9"); /* é: 2 bytes, 1 character */
+        o += (size_t)snprintf(text + o, cap - o, "%02d'", i % 100);
+    }
+    snprintf(text + o, cap - o, "]}}}}]\n");
+    cfg = config_test_load_ok(text);
+    assert_int_equal(cfg->connections[0].password_options.custom.n, 200);
+    assert_int_equal(strlen(cfg->connections[0].password_options.custom.v[0]), 98);
+    config_free(cfg);
+    snprintf(text + o, cap - o, ", one-more]}}}}]\n");
+    CONFIG_TEST_FAILS(text, "options.password_options.dictionary.custom: at most 200 entries");
+
+    cfg = config_test_load_ok(
+        "databases: [{name: a, options: {password_options: {profile_data: {active: true, "
+        "blocked_fields: [name, nickname, username, email, given_name, family_name, "
+        "phone_number, user_metadata.a, user_metadata.b, user_metadata.c, user_metadata.d, "
+        "user_metadata.first]}}}}]\n");
+    assert_int_equal(cfg->connections[0].password_options.blocked_fields.n, 12);
+    config_free(cfg);
+
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {dictionary: {custom: "
+                      "['\xff\xfe']}}}}]\n",
+                      "tenant.yaml");
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {complexity: "
+                      "{character_types: [\"number\\0x\"]}}}}]\n",
+                      "tenant.yaml");
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {complexity: "
+                      "[[[[[[[[1]]]]]]]]}}}]\n",
+                      "options.password_options.complexity: must be an object");
+    /* Mixing with each legacy field is refused, whatever the order. */
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {}, "
+                      "password_no_personal_info: {enable: false}}}]\n",
+                      "cannot be combined", "options.password_no_personal_info");
+    CONFIG_TEST_FAILS("databases: [{name: a, options: {password_options: {}, "
+                      "password_complexity_options: {min_length: 8}}}]\n",
+                      "cannot be combined", "options.password_complexity_options");
+    free(text);
+}
+
 /* is_domain_connection: a boolean, false by default; anything else is refused. */
 static void
 test_domain_connection(void **state)
@@ -436,6 +640,9 @@ main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_password_options),
+        cmocka_unit_test(test_password_options_invalid),
+        cmocka_unit_test(test_password_options_hostile),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
