@@ -111,16 +111,36 @@ rule_contains(unsigned mask, size_t at_least, const char *pw)
     return rule;
 }
 
+/* Bytes of the UTF-8 character at p (1 for ASCII and for a byte that starts none). */
+static size_t
+char_len(const unsigned char *p)
+{
+    size_t n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 1;
+    return n;
+}
+
+/* Identical characters, not bytes: "\u20ac\u20ac\u20ac" is a run of three, and the repeated
+ * continuation bytes inside one character are none. */
 static json_t *
 rule_identical(int max, const char *pw)
 {
+    const unsigned char *p = (const unsigned char *)pw, *prev = NULL;
     char example[8] = {0};
-    size_t run = 1, len = strlen(pw);
+    size_t run = 0, prev_len = 0;
     bool ok = true;
 
-    for (size_t i = 1; i < len && ok; i++) {
-        run = pw[i] == pw[i - 1] ? run + 1 : 1;
+    while (*p != '\0' && ok) {
+        size_t n = char_len(p);
+
+        run = prev != NULL && n == prev_len && memcmp(p, prev, n) == 0 ? run + 1 : 1;
         ok = run <= (size_t)max;
+        prev = p;
+        prev_len = n;
+        p += n;
     }
     memset(example, 'a', (size_t)max + 1);
     return json_pack("{s:s, s:s, s:[i,s], s:b}", "code", "identicalChars", "message",

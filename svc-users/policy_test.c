@@ -202,6 +202,28 @@ test_flexible_rules(void **state)
                "lengthAtLeast containsAtLeast identicalChars sequentialChars ");
     check_flex(&o, "Acegikmoqsuuu1", false,
                "lengthAtLeast containsAtLeast identicalChars sequentialChars ");
+    /* identical characters, not bytes */
+    {
+        json_t *r;
+
+        o.block_sequential = false;
+        o.min_length = 1;
+        o.character_types = 0;
+        o.three_of_four = false;
+        check_flex(&o, "x\xe2\x82\xac\xe2\x82\xacx", true, "nonEmpty identicalChars ");
+        check_flex(&o, "x\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", false, "nonEmpty identicalChars ");
+        check_flex(&o, "\xe1\x81\x81\xe1\x81\x81", true, "nonEmpty identicalChars ");
+        check_flex(&o, "\xc3\xa9\xc3\xa9\xc3\xa8", true, "nonEmpty identicalChars ");
+        check_flex(&o, "\xff\xff\xff", false, "nonEmpty identicalChars ");
+        check_flex(&o, "\xe2\x82\xe2\x82", true, "nonEmpty identicalChars ");
+        r = users_policy_report(CONFIG_PW_EXCELLENT, 1, "\xc3\xa9\xc3\xa9\xc3\xa9" "Ab1");
+        assert_false(users_policy_report_ok(r));
+        json_decref(r);
+        o.block_sequential = true;
+        o.min_length = 12;
+        o.character_types = CONFIG_CHARS_ALL;
+        o.three_of_four = true;
+    }
     o.max_length_error = true;
     check_flex(&o, "Acegikmoqsu1", true,
                "lengthAtLeast maxLength containsAtLeast identicalChars sequentialChars ");

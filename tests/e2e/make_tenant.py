@@ -20,6 +20,8 @@ SPA_CALLBACK = "https://spa.e2e.test/"
 DB_CONNECTION = "Username-Password-Authentication"
 DB_USERNAME_CONNECTION = "e2e-usernames"
 DB_NO_SIGNUP_CONNECTION = "e2e-no-signup"
+DB_FLEX_CONNECTION = "e2e-flexible"            # password_options (test_password_options.py)
+DB_FLEX_TRUNCATE_CONNECTION = "e2e-flexible-truncate"
 IMPLICIT_CALLBACK = "https://implicit.e2e.test/callback"
 BACKCHANNEL_CALLBACK = "https://rp.e2e.test/callback"
 
@@ -202,6 +204,25 @@ def main(run_dir: Path) -> None:
                           grant_types=["authorization_code"], is_first_party=False,
                           callbacks=["https://third.e2e.test/callback"]))
     tenant["databases"][0]["enabled_clients"] += ["E2E Third Party"]
+    # Auth0's flexible password policy (test_password_options.py): every part on, and one that
+    # only sets max_length_exceeded truncate.
+    tenant["databases"].append(
+        {"name": DB_FLEX_CONNECTION, "enabled_clients": ["E2E Web"],
+         "options": {"password_options": {
+             "complexity": {"min_length": 10,
+                            "character_types": ["lowercase", "uppercase", "number", "special"],
+                            "character_type_rule": "three_of_four",
+                            "identical_characters": "block", "sequential_characters": "block",
+                            "max_length_exceeded": "error"},
+             "history": {"active": True, "size": 3},
+             "dictionary": {"active": True, "default": "en_100k",
+                            "custom": ["Tollgate-Flex-2026"]},
+             "profile_data": {"active": True,
+                              "blocked_fields": ["nickname", "user_metadata.pet", "email"]}}}})
+    tenant["databases"].append(
+        {"name": DB_FLEX_TRUNCATE_CONNECTION, "enabled_clients": ["E2E Web"],
+         "options": {"password_options": {
+             "complexity": {"min_length": 8, "max_length_exceeded": "truncate"}}}})
     # Mail goes to the test SMTP sink that tests/run starts (SMTP_PORT); without it, to the
     # outbox folder.
     if os.environ.get("SMTP_PORT"):
@@ -237,6 +258,8 @@ def main(run_dir: Path) -> None:
     }
     info["browser_app"] = BROWSER_APP
     info["callbacks"]["third"] = "https://third.e2e.test/callback"
+    info["connections"]["flexible"] = DB_FLEX_CONNECTION
+    info["connections"]["flexible_truncate"] = DB_FLEX_TRUNCATE_CONNECTION
     (run_dir / "e2e_clients.json").write_text(json.dumps(info, indent=2))
 
 
