@@ -3,7 +3,11 @@
  * link by email. The answer is always 200 text/html "We've just sent you an email to reset
  * your password.", whether or not the user exists (security.md #122): the request does the
  * same lookup and queues one job either way; the mailer's background thread does the rest
- * (mail.c). Refusals, in the dbconnections shape with status 400 (name BadRequestError):
+ * (mail.c). At most so many emails go to one address (reset_limit.c: Auth0's burst of 10, then
+ * one a minute): every request counts against its address, known or not, and one beyond the
+ * limit gets the same answer after the same work (the lookup, a queued job that does nothing);
+ * only the log says so, naming the address by a hash prefix.
+ * Refusals, in the dbconnections shape with status 400 (name BadRequestError):
  *   - "invalid_request" "Missing required parameter: email" / "...: connection";
  *   - "invalid_request" "the connection was not found" (unknown or not a database
  *     connection), "the connection was disabled" (client_id given and not enabled on it);
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "users.h"
 
 #define SENT "We've just sent you an email to reset your password."
@@ -43,6 +48,8 @@ users_on_change_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
     Tollgate__Web__Directive *d;
     json_t *user = NULL;
     const char *user_id = NULL, *to = NULL;
+    char tag[USERS_RESET_TAG_HEX + 1];
+    bool allowed = false;
     tg_err err;
 
     if (email[0] == '\0')
@@ -55,14 +62,22 @@ users_on_change_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
         return refuse(ctx, "the connection was disabled");
     if (conn->disable_self_service_change_password)
         return refuse(ctx, "Self-service password change is disabled for this connection");
-    if (strlen(email) > USERS_MAX_EMAIL || !users_email_is_valid(email))
+    if (strlen(email) > USERS_MAX_EMAIL || !tg_utf8_is_valid(email, strlen(email)) ||
+        !users_email_is_valid(email))
         email = ""; /* looked up anyway (finds nobody), so a bad address costs the same */
+    if ((err = users_reset_limit_take(app->st, &app->reset_limit, email, tg_now_s(), &allowed,
+                                      tag)) != TG_OK)
+        goto out;
     err = users_store_find_by_email(app->st, conn->name, email, &user);
     if (err != TG_OK && err != TG_ENOTFOUND)
         goto out;
     if (user != NULL && !json_is_true(json_object_get(user, "blocked")) &&
         (to = json_string_value(json_object_get(user, "email"))) != NULL)
         user_id = json_string_value(json_object_get(user, "_id"));
+    if (!allowed) { /* known or not: the log must not tell either */
+        LOG_WARN("reset email limit reached for address #%s: no email sent", tag);
+        user_id = NULL;
+    }
     err = users_mailer_enqueue_reset(app->mailer, user_id, user_id != NULL ? to : "", conn->name,
                                      bus_ctx_issuer(ctx));
     if (err != TG_OK) /* the same for everyone: the queue does not know who is who */

@@ -240,6 +240,32 @@ tg_err users_ticket_find(store *st, const char *ticket, json_t **out);
  * TG_ECONSUMED when another request took it, TG_ENOTFOUND as for users_ticket_find. */
 tg_err users_ticket_consume(store *st, const char *ticket, const char *consumer);
 
+/* ---- the per-address limit on reset emails (reset_limit.c) -------------------------------- */
+
+/* Auth0's documented limit on /dbconnections/change_password: a burst of 10, then one a minute
+ * (Auth0 counts per IP and address; here per address, from any IP). */
+#define USERS_RESET_BURST 10
+#define USERS_RESET_PERIOD_S 60
+#define USERS_RESET_BURST_MAX 100
+#define USERS_RESET_PERIOD_MAX_S (7 * 24 * 3600)
+#define USERS_RESET_TAG_HEX 8 /* hex digits of the address's hash that logs show */
+
+/* A token bucket per recipient address: `burst` emails at once, then one every period_s
+ * seconds. A zero field means the default above. */
+typedef struct users_reset_limit {
+    int64_t burst;    /* 1..USERS_RESET_BURST_MAX */
+    int64_t period_s; /* 1..USERS_RESET_PERIOD_MAX_S */
+} users_reset_limit;
+
+/* Takes one reset email for address (borrowed; ASCII case-insensitive, any bytes) at now_s from
+ * its bucket in the store: *allowed says whether one was left. Every call counts, whoever the
+ * address belongs to, and costs the store the same (burst reads, one insert). tag gets the
+ * first USERS_RESET_TAG_HEX hex digits of SHA-256(lower(address)), for logs that must not show
+ * the address. lim NULL: the defaults. TG_EINVAL for limits out of range; store errors as
+ * they come (then *allowed is false). */
+tg_err users_reset_limit_take(store *st, const users_reset_limit *lim, const char *address,
+                              int64_t now_s, bool *allowed, char tag[USERS_RESET_TAG_HEX + 1]);
+
 /* ---- mail (mail.c) ------------------------------------------------------------------------ */
 
 typedef struct users_mailer users_mailer;
@@ -282,6 +308,7 @@ typedef struct users_app {
     users_hasher *hasher;
     users_mailer *mailer;
     bus_client *token; /* svc-token's bus device (token_notify.c); NULL: no svc-token */
+    users_reset_limit reset_limit; /* emails per address; zero: Auth0's (reset_limit.c) */
 } users_app;
 
 /* Tells svc-token, before the change is written, that user's (borrowed) tokens issued before
