@@ -10,7 +10,7 @@
  * to the document's (constant-time). Otherwise 403.
  *
  * The POST checks, in order: ticket live (else 400 "invalid or expired" page), CSRF, the two
- * passwords equal, the connection's policy (level, min_length, dictionary, personal info), the
+ * passwords equal, the connection's policy (legacy or flexible: users_policy_check), the
  * password history (PasswordHistoryError), then takes the ticket with store_consume (so a
  * ticket changes a password at most once, even under concurrent posts) and stores the new
  * hash, tokens_valid_after and attempts_reset_at (store_users.c). Before the ticket is taken,
@@ -331,55 +331,43 @@ in_history(const users_app *app, const json_t *user, const char *pw)
     return false;
 }
 
-/* The policy and history checks; on refusal *error (and details) say why. */
+/* The connection's policy, legacy or flexible (users_policy_check, the check signup makes),
+ * then the history; on refusal *error (and details) say why. */
 static void
 check_new_password(bus_ctx *ctx, const users_app *app, const config_connection *conn,
                    const json_t *user, const char *pw, const char **error,
                    const char **details, size_t *n_details)
 {
+    users_policy_verdict verdict = USERS_POLICY_OK;
     json_t *report = NULL;
-    const json_t *meta = json_object_get(user, "user_metadata");
-    const char *email = json_string_value(json_object_get(user, "email"));
-    const char *at = email != NULL ? strchr(email, '@') : NULL;
-    char local[USERS_MAX_EMAIL + 1];
 
     *error = NULL;
     *n_details = 0;
-    if (strlen(pw) > users_hash_max_bytes(app->hasher)) {
-        *error = "Password is too long";
-        return;
-    }
-    if ((report = users_policy_report(conn->password_policy, conn->min_length, pw)) == NULL) {
+    if (users_policy_check(conn, user, pw, users_hash_max_bytes(app->hasher), &verdict,
+                           &report) != TG_OK) {
         *error = "Something went wrong. Please try again.";
         return;
     }
-    if (!users_policy_report_ok(report)) {
+    switch (verdict) {
+    case USERS_POLICY_OK:
+        if (conn->password_history && conn->password_history_size > 0 &&
+            in_history(app, user, pw))
+            *error = "Password has previously been used"; /* Auth0's PasswordHistoryError */
+        break;
+    case USERS_POLICY_TOO_LONG:
+        *error = "Password is too long";
+        break;
+    case USERS_POLICY_WEAK:
         *error = "Password is too weak. It must meet these rules:";
         *n_details = report_details(ctx, report, details, MAX_DETAILS);
-        goto out;
-    }
-    if (conn->password_dictionary && users_policy_in_dictionary(&conn->dictionary, pw)) {
+        break;
+    case USERS_POLICY_DICTIONARY:
         *error = "The chosen password is too common.";
-        goto out;
+        break;
+    case USERS_POLICY_PERSONAL_INFO:
+        *error = "The chosen password is based on user information.";
+        break;
     }
-    if (conn->password_no_personal_info) {
-        const char *fields[] = {json_string_value(json_object_get(user, "name")),
-                                json_string_value(json_object_get(user, "username")),
-                                json_string_value(json_object_get(user, "nickname")),
-                                local,
-                                json_string_value(json_object_get(meta, "name")),
-                                json_string_value(json_object_get(meta, "first")),
-                                json_string_value(json_object_get(meta, "last"))};
-        snprintf(local, sizeof(local), "%.*s", at != NULL ? (int)(at - email) : 0,
-                 email != NULL ? email : "");
-        if (users_policy_has_personal_info(pw, fields, sizeof(fields) / sizeof(fields[0]))) {
-            *error = "The chosen password is based on user information.";
-            goto out;
-        }
-    }
-    if (conn->password_history && conn->password_history_size > 0 && in_history(app, user, pw))
-        *error = "Password has previously been used"; /* Auth0's PasswordHistoryError */
-out:
     json_decref(report);
 }
 
