@@ -180,9 +180,9 @@ teardown(void **state)
     config_free(fx.cfg);
     if (fx.store_url == NULL) {
         unlink(fx.db + strlen("sqlite:"));
-        snprintf(path, sizeof(path), "%s-wal", fx.db + strlen("sqlite:"));
+        snprintf(path, sizeof(path), "%.*s-wal", (int)sizeof(fx.db), fx.db + strlen("sqlite:"));
         unlink(path);
-        snprintf(path, sizeof(path), "%s-shm", fx.db + strlen("sqlite:"));
+        snprintf(path, sizeof(path), "%.*s-shm", (int)sizeof(fx.db), fx.db + strlen("sqlite:"));
         unlink(path);
     }
     if ((d = opendir(fx.outbox)) != NULL) {
