@@ -129,7 +129,7 @@ bus_client_close(bus_client *c)
         c->idle = sl->next;
         slot_free(sl);
     }
-    nng_close(c->sock);
+    (void)bus_nng_close_within(c->sock, BUS_CLOSE_WAIT_MS);
     pthread_mutex_destroy(&c->idle_mu);
     free(c);
 }

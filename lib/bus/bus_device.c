@@ -75,13 +75,21 @@ bus_device_open(const char *front, const char *back, bus_device **out)
 void
 bus_device_close(bus_device *dev)
 {
+    bool closed = true;
+
     if (dev == NULL)
         return;
     /* Closing either socket ends nng_device. */
     if (nng_socket_id(dev->front) > 0)
-        nng_close(dev->front);
+        closed &= bus_nng_close_within(dev->front, BUS_CLOSE_WAIT_MS);
     if (nng_socket_id(dev->back) > 0)
-        nng_close(dev->back);
+        closed &= bus_nng_close_within(dev->back, BUS_CLOSE_WAIT_MS);
+    if (!closed && dev->started) {
+        /* NNG did not let go (bus_nng.h): the forwarding thread may never return, and it
+         * reads dev, so both are left behind; the process is on its way out */
+        pthread_detach(dev->thread);
+        return;
+    }
     if (dev->started)
         pthread_join(dev->thread, NULL);
     free(dev);

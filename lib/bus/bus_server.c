@@ -389,7 +389,7 @@ bus_server_close(bus_server *srv)
     if (srv == NULL)
         return;
     stop_workers(srv);
-    nng_close(srv->sock);
+    (void)bus_nng_close_within(srv->sock, BUS_CLOSE_WAIT_MS);
     free(srv);
 }
 
