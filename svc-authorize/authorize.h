@@ -338,7 +338,9 @@ char *authorize_consent_html(const tg_branding *brand, const char *client_name,
 const config_connection *authorize_signup_connection(const authorize_app *app, const json_t *txn);
 /* Whether the login page links to the signup page: a connection exists and allows signup. */
 bool authorize_signup_is_offered(const authorize_app *app, const json_t *txn);
-/* The connection's password policy in words (Auth0's rule texts) into buf. */
+/* The connection's password policy in words (Auth0's rule texts) into buf, cut short when it
+ * does not fit (policy_text.c): the legacy level's rules, or the flexible policy's
+ * (password_options) with its dictionary and profile-data checks. */
 void authorize_policy_text(const config_connection *conn, char *buf, size_t len);
 
 /* ---- implicit and hybrid response types (implicit.c) ---------------------------------------- */

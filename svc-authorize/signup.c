@@ -54,43 +54,6 @@ authorize_signup_is_offered(const authorize_app *app, const json_t *txn)
     return conn != NULL && !conn->disable_signup;
 }
 
-void
-authorize_policy_text(const config_connection *conn, char *buf, size_t len)
-{
-    static const int64_t level_min[] = {1, 6, 8, 8, 10};
-    static const char *const four = "lower case letters (a-z), upper case letters (A-Z), "
-                                    "numbers (i.e. 0-9), special characters (e.g. !@#$%^&*)";
-    config_password_policy level = conn->password_policy;
-    int64_t min;
-    int n;
-
-    if ((unsigned)level > CONFIG_PW_EXCELLENT)
-        level = CONFIG_PW_EXCELLENT;
-    min = conn->min_length > 0 ? conn->min_length : level_min[level];
-    if (min <= 1)
-        n = snprintf(buf, len, "Your password must not be empty.");
-    else
-        n = snprintf(buf, len, "Your password must contain: at least %lld characters in length",
-                     (long long)min);
-    if (n < 0 || (size_t)n >= len)
-        return;
-    if (level == CONFIG_PW_FAIR)
-        n += snprintf(buf + n, len - (size_t)n,
-                      "; lower case letters (a-z), upper case letters (A-Z) and numbers (i.e. "
-                      "0-9)");
-    else if (level >= CONFIG_PW_GOOD)
-        n += snprintf(buf + n, len - (size_t)n, "; at least 3 of the following 4 types: %s",
-                      four);
-    if (n < 0 || (size_t)n >= len)
-        return;
-    if (level == CONFIG_PW_EXCELLENT)
-        n += snprintf(buf + n, len - (size_t)n,
-                      "; no more than 2 identical characters in a row (e.g., \"aaa\" not "
-                      "allowed)");
-    if (n > 1 && (size_t)n < len - 1 && min > 1)
-        snprintf(buf + n, len - (size_t)n, ".");
-}
-
 /* The signup page (again) with the CSRF cookie; email, username and error may be NULL. */
 static tg_err
 reply_signup(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
