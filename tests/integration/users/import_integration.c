@@ -15,16 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/util.h"
 #include "import.h"
-
-static const char tenant_yaml[] = "tenant:\n"
-                                  "  default_directory: Username-Password-Authentication\n"
-                                  "clients:\n"
-                                  "  - name: Web\n"
-                                  "    app_type: regular_web\n"
-                                  "    client_id: web-id\n"
-                                  "    client_secret: web-secret-value\n";
+#include "users_system.h"
 
 static config_connection connections[] = {
     {.name = "Username-Password-Authentication", .strategy = "auth0", .all_clients = true,
@@ -60,50 +52,23 @@ static const struct {
     {"pbkdf2@example.com", "correct horse"},  {"argon2@example.com", "correct horse"},
 };
 
-typedef struct fixture {
-    char url[64], db[256], file[256];
-    config *cfg;
-    config_connection *saved;
-    size_t n_saved;
-    users_app app;
-    bus_server *srv;
-    bus_client *client;
-} fixture;
-
-static fixture fx;
+static users_system fx;
+static char import_path[256];
 
 static int
 setup(void **state)
 {
-    char errbuf[256];
     const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *dial[2] = {fx.url, NULL};
-    users_hash_params p;
     (void)state;
 
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", 40000 + (getpid() + 11) % 20000);
-    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/import-int-%d.db", tmp ? tmp : "/tmp", getpid());
-    snprintf(fx.file, sizeof(fx.file), "%s/import-int-%d.json", tmp ? tmp : "/tmp", getpid());
-    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                                      sizeof(errbuf)),
-                     TG_OK);
-    fx.saved = fx.cfg->connections;
-    fx.n_saved = fx.cfg->n_connections;
-    fx.cfg->connections = connections;
-    fx.cfg->n_connections = 1;
-    users_hash_params_default(&p);
-    p.argon2_memory_kib = 64;
-    p.argon2_iterations = 1;
-    assert_int_equal(users_hasher_new(&p, 2, &fx.app.hasher), TG_OK);
-    assert_int_equal(store_open(fx.db, "users", &fx.app.st), TG_OK);
-    assert_int_equal(users_store_ensure(fx.app.st), TG_OK);
-    fx.app.cfg = fx.cfg;
-    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
-    bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
-                         .n_methods = users_n_methods, .workers = 2, .app = &fx.app,
-                         .replica_id = "users-1"};
-    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
+    snprintf(import_path, sizeof(import_path), "%s/import-int-%d.json", tmp ? tmp : "/tmp",
+             getpid());
+    users_system_start(&fx, &(users_system_opts){.tenant_yaml = USERS_SYSTEM_TENANT_YAML,
+                                                 .connections = connections,
+                                                 .n_connections = 1,
+                                                 .name = "import-int",
+                                                 .hasher_threads = 2,
+                                                 .workers = 2});
     return 0;
 }
 
@@ -111,15 +76,8 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.srv);
-    bus_client_close(fx.client);
-    store_close(fx.app.st);
-    users_hasher_free(fx.app.hasher);
-    fx.cfg->connections = fx.saved;
-    fx.cfg->n_connections = fx.n_saved;
-    config_free(fx.cfg);
-    unlink(fx.db + strlen("sqlite:"));
-    unlink(fx.file);
+    users_system_stop(&fx);
+    unlink(import_path);
     return 0;
 }
 
@@ -159,13 +117,13 @@ test_import_then_login(void **state)
     size_t report_len = 0;
     users_import_stats stats;
     json_t *records = NULL, *doc = NULL;
-    FILE *f = fopen(fx.file, "w"), *report;
+    FILE *f = fopen(import_path, "w"), *report;
     (void)state;
 
     assert_non_null(f);
     fputs(import_file, f);
     fclose(f);
-    assert_int_equal(users_import_load(fx.file, &records, why, sizeof(why)), TG_OK);
+    assert_int_equal(users_import_load(import_path, &records, why, sizeof(why)), TG_OK);
     report = open_memstream(&report_text, &report_len);
     assert_int_equal(users_import_run(fx.app.st, &connections[0], records, false, report, &stats),
                      TG_OK);

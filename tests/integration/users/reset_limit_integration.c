@@ -23,39 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ports.h"
-#include "core/util.h"
-#include "users.h"
+#include "users_system.h"
 
 #define CONN "Username-Password-Authentication"
 #define SENT "We've just sent you an email to reset your password."
-
-static const char tenant_yaml[] =
-    "tenant:\n"
-    "  default_directory: Username-Password-Authentication\n"
-    "clients:\n"
-    "  - name: Web\n"
-    "    app_type: regular_web\n"
-    "    client_id: web-id\n"
-    "    client_secret: web-secret-value\n";
 
 static config_connection connections[] = {
     {.name = CONN, .strategy = "auth0", .all_clients = true, .password_policy = CONFIG_PW_LOW},
 };
 
-static struct {
-    const char *store_url; /* NULL: a temporary SQLite file */
-    char url[64];
-    char db[300];
-    char dbname[64];
-    char outbox[256];
-    config *cfg;
-    config_connection *saved;
-    size_t n_saved;
-    users_app app;
-    bus_server *srv;
-    bus_client *client;
-} fx;
+static users_system fx;
+static const char *store_url; /* NULL: a temporary SQLite file */
+static char dbname[64];
 
 /* ---- the outbox ---------------------------------------------------------------------------- */
 
@@ -114,87 +93,29 @@ wait_mails(const char *to, int n)
 
 /* ---- fixture ------------------------------------------------------------------------------- */
 
-static void
-open_store(void)
-{
-    const char *url = fx.store_url != NULL ? fx.store_url : fx.db;
-
-    assert_int_equal(store_open(url, fx.dbname, &fx.app.st), TG_OK);
-    assert_int_equal(users_store_ensure(fx.app.st), TG_OK);
-}
-
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *dial[2] = {fx.url, NULL};
-    users_hash_params p;
     (void)state;
-
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", tg_test_port_block(1));
-    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/reset-limit-%d.db", tmp ? tmp : "/tmp",
-             getpid());
     /* its own namespace each run, so reruns against one MongoDB never share counters */
-    snprintf(fx.dbname, sizeof(fx.dbname), "rl_%d_%lld", getpid(), (long long)tg_now_s());
-    snprintf(fx.outbox, sizeof(fx.outbox), "%s/reset-limit-outbox-%d", tmp ? tmp : "/tmp",
-             getpid());
-    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                                      sizeof(errbuf)),
-                     TG_OK);
-    fx.saved = fx.cfg->connections;
-    fx.n_saved = fx.cfg->n_connections;
-    fx.cfg->connections = connections;
-    fx.cfg->n_connections = 1;
-    users_hash_params_default(&p);
-    p.argon2_memory_kib = 64;
-    p.argon2_iterations = 1;
-    assert_int_equal(users_hasher_new(&p, 1, &fx.app.hasher), TG_OK);
-    open_store();
-    fx.app.cfg = fx.cfg;
-    assert_int_equal(users_mailer_new(fx.cfg, fx.app.st, fx.outbox, 60, &fx.app.mailer), TG_OK);
-    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
-    bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
-                         .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
-                         .replica_id = "users-1"};
-    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
+    snprintf(dbname, sizeof(dbname), "rl_%d_%lld", getpid(), (long long)tg_now_s());
+    users_system_start(&fx, &(users_system_opts){.tenant_yaml = USERS_SYSTEM_TENANT_YAML,
+                                                 .connections = connections,
+                                                 .n_connections = 1,
+                                                 .name = "reset-limit",
+                                                 .store_url = store_url,
+                                                 .dbname = dbname,
+                                                 .hasher_threads = 1,
+                                                 .workers = 4,
+                                                 .mailer = true});
     return 0;
 }
 
 static int
 teardown(void **state)
 {
-    DIR *d;
-    struct dirent *e;
-    char path[600];
     (void)state;
-
-    bus_server_close(fx.srv);
-    bus_client_close(fx.client);
-    users_mailer_free(fx.app.mailer);
-    store_close(fx.app.st);
-    users_hasher_free(fx.app.hasher);
-    fx.cfg->connections = fx.saved;
-    fx.cfg->n_connections = fx.n_saved;
-    config_free(fx.cfg);
-    if (fx.store_url == NULL) {
-        unlink(fx.db + strlen("sqlite:"));
-        snprintf(path, sizeof(path), "%.*s-wal", (int)sizeof(fx.db), fx.db + strlen("sqlite:"));
-        unlink(path);
-        snprintf(path, sizeof(path), "%.*s-shm", (int)sizeof(fx.db), fx.db + strlen("sqlite:"));
-        unlink(path);
-    }
-    if ((d = opendir(fx.outbox)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof(path), "%s/%s", fx.outbox, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(fx.outbox);
+    users_system_stop(&fx);
     return 0;
 }
 
@@ -382,15 +303,9 @@ test_bucket_survives_reopen(void **state)
     bus_server_close(fx.srv);
     users_mailer_free(fx.app.mailer);
     store_close(fx.app.st);
-    open_store();
-    assert_int_equal(users_mailer_new(fx.cfg, fx.app.st, fx.outbox, 60, &fx.app.mailer), TG_OK);
-    {
-        const char *dial[2] = {fx.url, NULL};
-        bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
-                             .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
-                             .replica_id = "users-1"};
-        assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
-    }
+    users_system_open_store(&fx);
+    users_system_open_mailer(&fx);
+    users_system_serve(&fx);
     assert_int_equal(takes(&lim, "restart@example.com", now, 2), 1);
 }
 
@@ -559,8 +474,8 @@ main(int argc, char **argv)
     };
 
     if (argc == 3 && strcmp(argv[1], "--url-env") == 0) {
-        fx.store_url = getenv(argv[2]);
-        if (fx.store_url == NULL || fx.store_url[0] == '\0') {
+        store_url = getenv(argv[2]);
+        if (store_url == NULL || store_url[0] == '\0') {
             fprintf(stderr, "%s is not set: skipping\n", argv[2]);
             return 77;
         }

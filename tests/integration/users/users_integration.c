@@ -22,19 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../ports.h"
-#include "core/util.h"
 #include "token.pb-c.h"
-#include "users.h"
+#include "users_system.h"
 
-static const char tenant_yaml[] =
-    "tenant:\n"
-    "  default_directory: Username-Password-Authentication\n"
-    "clients:\n"
-    "  - name: Web\n"
-    "    app_type: regular_web\n"
-    "    client_id: web-id\n"
-    "    client_secret: web-secret-value\n"
+static const char tenant_yaml[] = USERS_SYSTEM_TENANT_YAML
     "  - name: Other\n"
     "    app_type: regular_web\n"
     "    client_id: other-id\n"
@@ -55,19 +46,8 @@ static config_connection connections[] = {
     {.name = "Closed", .strategy = "auth0", .all_clients = true, .disable_signup = true},
 };
 
-typedef struct fixture {
-    char url[64], token_url[64];
-    char db[256];
-    char outbox[256];
-    config *cfg;
-    config_connection *saved;
-    size_t n_saved;
-    users_app app;
-    bus_server *srv, *token_srv;
-    bus_client *client;
-} fixture;
-
-static fixture fx;
+static users_system fx;
+static bus_server *token_srv; /* the svc-token stand-in below, on fx.token_url */
 
 /* ---- the svc-token stand-in: what token.UserState last took, or a refusal ----------------- */
 
@@ -104,66 +84,27 @@ static const bus_method token_methods[] = {
      &tollgate__token__user_state_reply__descriptor, on_user_state},
 };
 
-static void
-clear_outbox(void)
-{
-    DIR *d = opendir(fx.outbox);
-    struct dirent *e;
-    char path[600];
-
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", fx.outbox, e->d_name);
-        unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-}
-
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *dial[2] = {fx.url, NULL};
-    users_hash_params p;
+    const users_system_opts o = {.tenant_yaml = tenant_yaml,
+                                 .connections = connections,
+                                 .n_connections = sizeof(connections) / sizeof(connections[0]),
+                                 .name = "users-int",
+                                 .hasher_threads = 2,
+                                 .workers = 4,
+                                 .mailer = true,
+                                 .token = true};
     (void)state;
 
-    int port = tg_test_port_block(2);
-
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);
-    snprintf(fx.token_url, sizeof(fx.token_url), "tcp://127.0.0.1:%d", port + 1);
-    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/users-int-%d.db", tmp ? tmp : "/tmp", getpid());
-    snprintf(fx.outbox, sizeof(fx.outbox), "%s/outbox-%d", tmp ? tmp : "/tmp", getpid());
-    assert_int_equal(config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                                      "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                                      sizeof(errbuf)),
-                     TG_OK);
-    fx.saved = fx.cfg->connections;
-    fx.n_saved = fx.cfg->n_connections;
-    fx.cfg->connections = connections;
-    fx.cfg->n_connections = sizeof(connections) / sizeof(connections[0]);
+    users_system_start(&fx, &o);
     fx.cfg->tenant.brute_force_enabled = true;
     fx.cfg->tenant.brute_force_max_attempts = 10;
-    users_hash_params_default(&p);
-    p.argon2_memory_kib = 64;
-    p.argon2_iterations = 1;
-    assert_int_equal(users_hasher_new(&p, 2, &fx.app.hasher), TG_OK);
-    assert_int_equal(store_open(fx.db, "users", &fx.app.st), TG_OK);
-    assert_int_equal(users_store_ensure(fx.app.st), TG_OK);
-    fx.app.cfg = fx.cfg;
-    assert_int_equal(users_mailer_new(fx.cfg, fx.app.st, fx.outbox, 60, &fx.app.mailer), TG_OK);
-    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
-    bus_server_opts o = {.dial_urls = dial, .methods = users_methods,
-                         .n_methods = users_n_methods, .workers = 4, .app = &fx.app,
-                         .replica_id = "users-1"};
-    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
-    assert_int_equal(bus_client_open(fx.token_url, &fx.app.token), TG_OK);
+    /* the svc-token stand-in, on the port users_system_start set aside for it */
     const char *tdial[2] = {fx.token_url, NULL};
     bus_server_opts t = {.dial_urls = tdial, .methods = token_methods, .n_methods = 1,
                          .workers = 2, .replica_id = "token-stand-in"};
-    assert_int_equal(bus_server_open(&t, &fx.token_srv), TG_OK);
+    assert_int_equal(bus_server_open(&t, &token_srv), TG_OK);
     return 0;
 }
 
@@ -171,19 +112,8 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.srv);
-    bus_server_close(fx.token_srv);
-    bus_client_close(fx.app.token);
-    bus_client_close(fx.client);
-    users_mailer_free(fx.app.mailer);
-    store_close(fx.app.st);
-    users_hasher_free(fx.app.hasher);
-    fx.cfg->connections = fx.saved;
-    fx.cfg->n_connections = fx.n_saved;
-    config_free(fx.cfg);
-    unlink(fx.db + strlen("sqlite:"));
-    clear_outbox();
-    rmdir(fx.outbox);
+    bus_server_close(token_srv);
+    users_system_stop(&fx);
     return 0;
 }
 
@@ -726,7 +656,7 @@ wait_for_mail(void)
         if (d != NULL)
             closedir(d);
         if (text != NULL) {
-            clear_outbox();
+            users_system_clear_outbox(&fx);
             return text;
         }
         usleep(25 * 1000);
@@ -760,7 +690,7 @@ test_change_password_same_answer(void **state)
     (void)state;
 
     json_decref(body);
-    clear_outbox();
+    users_system_clear_outbox(&fx);
     known = change_password("Known@Example.com", "Username-Password-Authentication", &s1, &res);
     unknown = change_password("nobody-here@example.com", "Username-Password-Authentication", &s2,
                               &res);
@@ -860,7 +790,7 @@ test_reset_journey(void **state)
     verify_refused("", "reset@example.com", "Sesame-Open-5", "7.7.7.7",
                    TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS, "too_many_attempts", TOO_MANY);
 
-    clear_outbox();
+    users_system_clear_outbox(&fx);
     sent = change_password("reset@example.com", "Username-Password-Authentication", &status,
                            &res);
     assert_string_equal(sent, SENT);
