@@ -17,26 +17,16 @@ FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 
 
 @pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
+def third(e2e):
+    return {**e2e["clients"]["E2E Third Party"], "callback": e2e["callbacks"]["third"]}
 
 
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
-@pytest.fixture(scope="module")
-def third(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Third Party"], "callback": e2e_cfg["callbacks"]["third"]}
-
-
-def new_user(target, web, e2e_cfg):
+def new_user(target, web, e2e):
     email = f"consent-{secrets.token_hex(6)}@example.com"
     with target.client() as http:
         r = http.post("/dbconnections/signup", json={
             "client_id": web["client_id"], "email": email, "password": PASSWORD,
-            "connection": e2e_cfg["connections"]["default"]})
+            "connection": e2e["connections"]["default"]})
         assert r.status_code == 200, r.text
     return email
 
@@ -51,11 +41,11 @@ def consent_page(r):
             if k in ("state", "csrf_token")}
 
 
-def test_consent_accept_then_skipped(target, third, web, e2e_cfg):
-    email = new_user(target, web, e2e_cfg)
+def test_consent_accept_then_skipped(target, third, web, e2e):
+    email = new_user(target, web, e2e)
     with browser(target) as http:
         r = login(http, target, authorize(http, third, state="c-1", scope="openid email",
-                                          audience=e2e_cfg["apis"]["rs"]), email)
+                                          audience=e2e["apis"]["rs"]), email)
         form = consent_page(r)
         assert "E2E Third Party" in r.text and "E2E API" in r.text
         assert "<li>openid</li>" in r.text and "<li>email</li>" in r.text
@@ -66,28 +56,28 @@ def test_consent_accept_then_skipped(target, third, web, e2e_cfg):
         assert tokens.status_code == 200, tokens.text
         # granted: straight back, also silently
         cb = callback_params(authorize(http, third, scope="openid email",
-                                       audience=e2e_cfg["apis"]["rs"]), third)
+                                       audience=e2e["apis"]["rs"]), third)
         assert "code" in cb
         cb = callback_params(authorize(http, third, prompt="none", scope="openid",
-                                       audience=e2e_cfg["apis"]["rs"]), third)
+                                       audience=e2e["apis"]["rs"]), third)
         assert "code" in cb
         # a scope not granted yet: asked again; prompt=none says consent_required
         cb = callback_params(authorize(http, third, prompt="none", state="n",
                                        scope="openid email profile",
-                                       audience=e2e_cfg["apis"]["rs"]), third)
+                                       audience=e2e["apis"]["rs"]), third)
         assert cb["error"] == "consent_required" and cb["state"] == "n"
         consent_page(authorize(http, third, scope="openid email profile",
-                               audience=e2e_cfg["apis"]["rs"]))
+                               audience=e2e["apis"]["rs"]))
         # prompt=consent always asks
         consent_page(authorize(http, third, prompt="consent", scope="openid",
-                               audience=e2e_cfg["apis"]["rs"]))
+                               audience=e2e["apis"]["rs"]))
         # the transaction answers once
         again = http.post("/u/consent", data={**form, "action": "accept"})
         assert again.status_code == 400 and "location" not in again.headers
 
 
-def test_consent_decline_is_access_denied(target, third, web, e2e_cfg):
-    email = new_user(target, web, e2e_cfg)
+def test_consent_decline_is_access_denied(target, third, web, e2e):
+    email = new_user(target, web, e2e)
     with browser(target) as http:
         form = consent_page(login(http, target, authorize(http, third, state="d"), email))
         r = http.post("/u/consent", data={**form, "action": "deny"})
@@ -99,8 +89,8 @@ def test_consent_decline_is_access_denied(target, third, web, e2e_cfg):
         assert cb["error"] == "consent_required"
 
 
-def test_consent_needs_its_csrf_cookie(target, third, web, e2e_cfg):
-    email = new_user(target, web, e2e_cfg)
+def test_consent_needs_its_csrf_cookie(target, third, web, e2e):
+    email = new_user(target, web, e2e)
     with browser(target) as http:
         form = consent_page(login(http, target, authorize(http, third), email))
         with browser(target) as other:  # a cross-site post: no cookie
@@ -125,10 +115,10 @@ def test_a_login_transaction_is_no_consent(target, third):
         assert r.status_code in (400, 403) and "location" not in r.headers
 
 
-def test_first_party_never_asks(target, web, e2e_cfg):
-    email = new_user(target, web, e2e_cfg)
+def test_first_party_never_asks(target, web, e2e):
+    email = new_user(target, web, e2e)
     with browser(target) as http:
         r = login(http, target, authorize(http, web, prompt="consent",
-                                          audience=e2e_cfg["apis"]["rs"]), email)
+                                          audience=e2e["apis"]["rs"]), email)
         assert "code" in callback_params(r, web)
         assert urlparse(r.headers["location"]).netloc == urlparse(web["callback"]).netloc

@@ -17,16 +17,6 @@ PASSWORD = "Tg-" + secrets.token_hex(8) + "-Ok9!"
 FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 
 
-@pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
 def signup_page(http, r):
     """Follows /authorize's redirect to the signup page; returns (page, hidden form fields)."""
     assert r.status_code == 302, r.text
@@ -132,8 +122,8 @@ def test_signup_needs_its_csrf_cookie(target, web):
         assert r.status_code == 403
 
 
-def test_signup_with_username_connection(target, web, e2e_cfg):
-    conn = e2e_cfg["connections"]["usernames"]
+def test_signup_with_username_connection(target, web, e2e):
+    conn = e2e["connections"]["usernames"]
     name = "u" + secrets.token_hex(4)
     with browser(target) as http:
         page, form = signup_page(http, authorize(http, web, screen_hint="signup", connection=conn))
@@ -146,8 +136,8 @@ def test_signup_with_username_connection(target, web, e2e_cfg):
         assert "code" in callback_params(r, web)
 
 
-def test_signup_disabled(target, web, e2e_cfg):
-    conn = e2e_cfg["connections"]["no_signup"]
+def test_signup_disabled(target, web, e2e):
+    conn = e2e["connections"]["no_signup"]
     with browser(target) as http:
         r = authorize(http, web, connection=conn)
         login = http.get(r.headers["location"])

@@ -21,22 +21,17 @@ NOT_ALLOWED = f"Grant type '{GRANT}' not allowed for the client."
 
 
 @pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
+def device(e2e):
+    return e2e["clients"]["E2E Device"]
 
 
 @pytest.fixture(scope="module")
-def device(e2e_cfg):
-    return e2e_cfg["clients"]["E2E Device"]
-
-
-@pytest.fixture(scope="module")
-def user(target, e2e_cfg):
+def user(target, e2e):
     email = f"device-{secrets.token_hex(6)}@example.com"
     with target.client() as http:
         r = http.post("/dbconnections/signup", json={
-            "client_id": e2e_cfg["clients"]["E2E Web"]["client_id"], "email": email,
-            "password": PASSWORD, "connection": e2e_cfg["connections"]["default"]})
+            "client_id": e2e["clients"]["E2E Web"]["client_id"], "email": email,
+            "password": PASSWORD, "connection": e2e["connections"]["default"]})
         assert r.status_code == 200, r.text
     return email
 
@@ -136,8 +131,8 @@ def test_device_code_answer_form_and_json(target, device):
             assert b["expires_in"] == 900 and b["interval"] == 5
 
 
-def test_device_code_refusals(target, e2e_cfg, device):
-    clients = e2e_cfg["clients"]
+def test_device_code_refusals(target, e2e, device):
+    clients = e2e["clients"]
     with target.client() as http:
         r = http.post("/oauth/device/code", data={"scope": "openid"})
         assert r.status_code == 400
@@ -160,8 +155,8 @@ def test_device_code_refusals(target, e2e_cfg, device):
         assert r.status_code == 400
 
 
-def test_browser_approves_while_the_device_polls(target, e2e_cfg, device, user, jwks):
-    offline = e2e_cfg["apis"]["offline"]
+def test_browser_approves_while_the_device_polls(target, e2e, device, user, jwks):
+    offline = e2e["apis"]["offline"]
     with target.client() as http:
         code = start(http, device["client_id"], scope="openid profile offline_access",
                      audience=offline)
@@ -305,8 +300,8 @@ def test_hostile_user_codes_and_csrf(target, device, signed_in):
         assert r.json()["error"] == "authorization_pending"  # nothing was approved
 
 
-def test_hostile_polls(target, e2e_cfg, device):
-    other = e2e_cfg["clients"]["E2E Device Other"]
+def test_hostile_polls(target, e2e, device):
+    other = e2e["clients"]["E2E Device Other"]
     with target.client() as http:
         code = start(http, device["client_id"], scope="openid")
         # another client's device_code
@@ -321,7 +316,7 @@ def test_hostile_polls(target, e2e_cfg, device):
         r = poll(http, "no-such-client", code["device_code"])
         assert r.status_code == 401
         # a client without the grant
-        r = poll(http, e2e_cfg["clients"]["E2E Native No Device"]["client_id"],
+        r = poll(http, e2e["clients"]["E2E Native No Device"]["client_id"],
                  code["device_code"])
         assert r.status_code == 403 and r.json()["error"] == "unauthorized_client"
         # JSON bodies poll too

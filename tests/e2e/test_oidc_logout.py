@@ -20,27 +20,12 @@ LOGOUT_URL = "https://app.e2e.test/"
 
 
 @pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
-
-
-@pytest.fixture(scope="module")
-def spa(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E SPA"], "callback": e2e_cfg["callbacks"]["spa"]}
-
-
-@pytest.fixture(scope="module")
-def user(target, web, e2e_cfg):
+def user(target, web, e2e):
     email = f"oidc-logout-{secrets.token_hex(6)}@example.com"
     with target.client() as http:
         r = http.post("/dbconnections/signup", json={
             "client_id": web["client_id"], "email": email, "password": PASSWORD,
-            "connection": e2e_cfg["connections"]["default"]})
+            "connection": e2e["connections"]["default"]})
         assert r.status_code == 200, r.text
     return email
 
@@ -234,7 +219,7 @@ def test_overlong_and_repeated_parameters(target, web, user):
         assert session_alive(http, web)
 
 
-def test_hint_of_a_registered_client(target, web, user, e2e_cfg):
+def test_hint_of_a_registered_client(target, web, user, e2e):
     """An ID token of a client registered at /oidc/register is a valid hint too (its aud is
     found in the registry, not the tenant file); it lists no logout URLs, so no redirect."""
     import base64

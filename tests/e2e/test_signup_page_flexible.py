@@ -8,8 +8,6 @@ import re
 import secrets
 from urllib.parse import urlparse
 
-import pytest
-
 from authflow import authorize, browser, callback_params
 
 FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
@@ -23,16 +21,6 @@ FLEXIBLE_TEXT = (
     "information.")
 # keeps every rule of e2e-flexible: 14 characters, four types, no runs, not a common password
 GOOD_PASSWORD = "Tq-7Xm#Lp2!Rw9"
-
-
-@pytest.fixture(scope="module")
-def e2e_cfg(target):
-    return target.need_e2e()
-
-
-@pytest.fixture(scope="module")
-def web(e2e_cfg):
-    return {**e2e_cfg["clients"]["E2E Web"], "callback": e2e_cfg["callbacks"]["web"]}
 
 
 def signup_page(http, web, connection):
@@ -50,9 +38,9 @@ def new_email():
     return f"flex-page-{secrets.token_hex(6)}@example.com"
 
 
-def test_flexible_rules_on_the_page_and_in_the_refusal(target, web, e2e_cfg):
+def test_flexible_rules_on_the_page_and_in_the_refusal(target, web, e2e):
     with browser(target) as http:
-        text, form = signup_page(http, web, e2e_cfg["connections"]["flexible"])
+        text, form = signup_page(http, web, e2e["connections"]["flexible"])
         assert FLEXIBLE_TEXT in text
         assert "must not be empty" not in text
         # too short (the other rules kept): refused on the page, in the same words
@@ -67,9 +55,9 @@ def test_flexible_rules_on_the_page_and_in_the_refusal(target, web, e2e_cfg):
         assert "code" in callback_params(r, web)
 
 
-def test_flexible_truncate_connection_states_its_length_only(target, web, e2e_cfg):
+def test_flexible_truncate_connection_states_its_length_only(target, web, e2e):
     with browser(target) as http:
-        text, form = signup_page(http, web, e2e_cfg["connections"]["flexible_truncate"])
+        text, form = signup_page(http, web, e2e["connections"]["flexible_truncate"])
         assert "Your password must contain: at least 8 characters in length." in text
         assert "72 bytes" not in text and "common password" not in text
         r = http.post("/u/signup", data={**form, "email": new_email(), "password": "short"})
