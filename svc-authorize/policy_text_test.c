@@ -66,15 +66,17 @@ test_legacy_levels_unchanged(void **state)
                         "Your password must contain: at least 6 characters in length.");
 }
 
+/* A flexible policy with every part on. */
+static const config_connection every_part = {
+    .password_options = {.active = true, .min_length = 10, .character_types = CONFIG_CHARS_ALL,
+                         .three_of_four = true, .block_identical = true,
+                         .block_sequential = true, .max_length_error = true, .dictionary = true,
+                         .profile_data = true}};
+
 static void
 test_flexible_every_part(void **state)
 {
-    config_connection c = {
-        .password_options = {.active = true, .min_length = 10,
-                             .character_types = CONFIG_CHARS_ALL, .three_of_four = true,
-                             .block_identical = true, .block_sequential = true,
-                             .max_length_error = true, .dictionary = true,
-                             .profile_data = true}};
+    config_connection c = every_part;
 
     (void)state;
     assert_string_equal(text_of(&c),
@@ -127,12 +129,7 @@ test_flexible_single_parts(void **state)
 static void
 test_short_buffers(void **state)
 {
-    config_connection c = {
-        .password_options = {.active = true, .min_length = 10,
-                             .character_types = CONFIG_CHARS_ALL, .three_of_four = true,
-                             .block_identical = true, .block_sequential = true,
-                             .max_length_error = true, .dictionary = true,
-                             .profile_data = true}};
+    config_connection c = every_part;
     char full[1024], buf[1024];
     size_t n;
 
