@@ -16,6 +16,16 @@ lifetime(const token_issue_req *ir)
     return ir->for_web ? ir->api->token_lifetime_for_web : ir->api->token_lifetime;
 }
 
+/* An opaque /userinfo token's lifetime (contract.md §4.3): 7200 s from the authorization
+ * endpoint without a code (implicit), else 86400 s (code exchanges, hybrid, the other grants). */
+static int64_t
+userinfo_lifetime(const token_issue_req *ir)
+{
+    return ir->for_web && (ir->code == NULL || ir->code[0] == '\0')
+               ? TOKEN_USERINFO_LIFETIME_IMPLICIT
+               : TOKEN_USERINFO_LIFETIME;
+}
+
 /* The JWT access token for api (§4.3): aud is [api, <issuer>userinfo] when openid was granted. */
 static tg_err
 api_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir, char **out)
@@ -59,11 +69,11 @@ tg_err
 token_issue_access_token(bus_ctx *ctx, const token_app *app, const token_issue_req *ir,
                          char **out, int64_t *expires_in)
 {
-    *expires_in = ir->api != NULL ? lifetime(ir) : TOKEN_USERINFO_LIFETIME;
+    *expires_in = ir->api != NULL ? lifetime(ir) : userinfo_lifetime(ir);
     if (ir->api != NULL)
         return api_access_token(ctx, app, ir, out);
     return token_userinfo_token_issue(app, ir->user->user_id, ir->client->client_id, ir->scope,
-                                      ir->family_id, out);
+                                      ir->family_id, *expires_in, out);
 }
 
 tg_err

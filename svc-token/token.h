@@ -256,10 +256,12 @@ tg_err token_sign_for_client(const token_app *app, const config_client *client, 
  * Stored only as the hex SHA-256 of the token, with {sub, client_id, scope, iat, family_id?,
  * expires_at}. */
 #define TOKEN_USERINFO_LIFETIME 86400
-/* Mints a token for sub, tied to family_id (NULL or "": none) so revoking the family voids
- * it; *out is a heap string the caller frees (tg_free_secret_str). */
+#define TOKEN_USERINFO_LIFETIME_IMPLICIT 7200 /* straight from /authorize without a code */
+/* Mints a token for sub living lifetime_s, tied to family_id (NULL or "": none) so revoking
+ * the family voids it; *out is a heap string the caller frees (tg_free_secret_str). */
 tg_err token_userinfo_token_issue(const token_app *app, const char *sub, const char *client_id,
-                                  const char *scope, const char *family_id, char **out);
+                                  const char *scope, const char *family_id, int64_t lifetime_s,
+                                  char **out);
 /* Looks the token up; *out is the stored document (caller decrefs). TG_ENOTFOUND when unknown
  * or expired. */
 tg_err token_userinfo_token_find(const token_app *app, const char *token, json_t **out);

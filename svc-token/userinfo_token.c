@@ -13,7 +13,8 @@
 
 tg_err
 token_userinfo_token_issue(const token_app *app, const char *sub, const char *client_id,
-                           const char *scope, const char *family_id, char **out)
+                           const char *scope, const char *family_id, int64_t lifetime_s,
+                           char **out)
 {
     char id[65], *token = NULL;
     json_t *doc = NULL;
@@ -26,7 +27,7 @@ token_userinfo_token_issue(const token_app *app, const char *sub, const char *cl
         goto out;
     doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "_id", id, "sub", sub, "client_id",
                     client_id, "scope", scope, "iat", (json_int_t)tg_now_s(), "expires_at",
-                    (json_int_t)(tg_now_s() + TOKEN_USERINFO_LIFETIME));
+                    (json_int_t)(tg_now_s() + lifetime_s));
     if (doc == NULL) {
         err = TG_ENOMEM;
         goto out;

@@ -251,6 +251,16 @@ test_implicit_tokens(void **state)
     json_decref(id);
     json_decref(at);
     tollgate__token__issue_for_authorize_reply__free_unpacked(r, NULL);
+
+    /* no audience: an opaque /userinfo token, which lives 7200 s from the implicit flow */
+    r = issued(&(issue){.access = true, .id = true});
+    assert_int_equal(r->expires_in, TOKEN_USERINFO_LIFETIME_IMPLICIT);
+    assert_int_equal(token_userinfo_token_find(&fx.app, r->access_token, &at), TG_OK);
+    assert_int_equal(json_integer_value(json_object_get(at, "expires_at")) -
+                         json_integer_value(json_object_get(at, "iat")),
+                     TOKEN_USERINFO_LIFETIME_IMPLICIT);
+    json_decref(at);
+    tollgate__token__issue_for_authorize_reply__free_unpacked(r, NULL);
 }
 
 static void
@@ -270,7 +280,7 @@ test_hybrid_and_id_token_only(void **state)
 
     /* code id_token token; no audience: an opaque /userinfo token */
     r = issued(&(issue){.access = true, .id = true, .code = "c0de"});
-    assert_int_equal(r->expires_in, TOKEN_USERINFO_LIFETIME);
+    assert_int_equal(r->expires_in, TOKEN_USERINFO_LIFETIME); /* hybrid: 86400 s */
     id = verified(r->id_token, NULL);
     assert_half_hash(id, "c_hash", "c0de");
     assert_half_hash(id, "at_hash", r->access_token);
