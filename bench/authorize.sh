@@ -14,6 +14,8 @@
 # (bench/wrk/collect_codes.lua), and at once POSTs each code once to /oauth/token as the
 # confidential demo web app (bench/wrk/exchange_codes.lua; codes live 60 s). The reference is
 # client_credentials through the same wrk (bench/wrk/post_form.lua), and through h2load too.
+# Also: refresh grants of a rotating client (the demo SPA), chains kept going by
+# bench/wrk/rotate_refresh.lua.
 # Sends traffic only to the loopback address of the system under test.
 set -euo pipefail
 . "$(dirname "$0")/../deploy/local/common.sh"
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --no-record) record=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) tg_die "unknown option $1 (see --help)" ;;
     esac
 done
@@ -84,6 +86,31 @@ measure authorize "${wrk_run[@]}" -s "$tg_root/bench/wrk/collect_codes.lua" "$BA
 n_codes=$(wc -l < "$codes")
 export FORM_PREFIX=$exchange_prefix
 measure exchange "${wrk_run[@]}" -s "$tg_root/bench/wrk/exchange_codes.lua" "$BASE_URL"
+
+# ---- rotating refresh tokens: the demo SPA (public client, PKCE, rotation on) ----------------
+# 2 x clients chains, each from a prompt=none /authorize with the SSO session and a code exchange
+# for scope offline_access (no openid: one signed access token per refresh, as client_credentials);
+# wrk keeps every chain rotating (bench/wrk/rotate_refresh.lua).
+verifier=$(tg_random 48 | tr -dc 'A-Za-z0-9' | head -c 43)
+challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')
+spa_path="/authorize?response_type=code&client_id=$(enc "$DEMO_SPA_CLIENT_ID")&redirect_uri=$(enc "$DEMO_SPA_CALLBACK")&scope=offline_access&code_challenge=$challenge&code_challenge_method=S256&prompt=none&state=r"
+rotating=$work/rotating.txt
+: > "$rotating"
+for _ in $(seq 1 $((clients * 2))); do
+    loc=$(web -o /dev/null -w '%{redirect_url}' "$BASE_URL$spa_path")
+    code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$loc")
+    [ -n "$code" ] || tg_die "the SPA's prompt=none /authorize gave no code: $loc"
+    rt=$(curl -s --cacert "$CA_CERT" "$BASE_URL/oauth/token" -d grant_type=authorization_code \
+        -d "client_id=$DEMO_SPA_CLIENT_ID" --data-urlencode "redirect_uri=$DEMO_SPA_CALLBACK" \
+        -d "code=$code" -d "code_verifier=$verifier" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin).get("refresh_token", ""))')
+    [ -n "$rt" ] || tg_die "the SPA's code exchange gave no refresh token"
+    echo "$rt" >> "$rotating"
+done
+export TOKENS_FILE=$rotating FORM_PREFIX="grant_type=refresh_token&client_id=$(enc "$DEMO_SPA_CLIENT_ID")&refresh_token="
+measure rotate "${wrk_run[@]}" -s "$tg_root/bench/wrk/rotate_refresh.lua" "$BASE_URL"
+grep -q "ran dry" "$work/rotate.txt" && echo "    **every chain failed before the end: this rate does not count**" >> "$work/rotate.md"
+
 printf '%s' "$cc_form" > "$work/cc.form"
 measure cc_h2load h2load -t 1 -n 20000 -c "$clients" -m 8 \
     -H 'content-type: application/x-www-form-urlencoded' -d "$work/cc.form" "$BASE_URL/oauth/token"
@@ -95,6 +122,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; 
 cc_s=$(rate_of "$work/cc_wrk.txt")
 az_s=$(rate_of "$work/authorize.txt")
 ex_s=$(rate_of "$work/exchange.txt")
+rt_s=$(rate_of "$work/rotate.txt")
 
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 report=$work/report.md
@@ -111,6 +139,9 @@ report=$work/report.md
     echo "- authorization_code exchanges (confidential web app, scope openid profile email: an access token and an RS256 ID token per exchange), each code once$exhausted:"
     cat "$work/exchange.md"
     echo "  - exchanges ÷ client_credentials = **$(ratio "$ex_s" "$cc_s")**"
+    echo "- rotating refresh tokens (the demo SPA: public client, rotation on, scope offline_access; per refresh one RS256 access token, the presented token consumed and its successor stored), $((clients * 2)) chains kept rotating:"
+    cat "$work/rotate.md"
+    echo "  - rotating refreshes ÷ client_credentials = **$(ratio "$rt_s" "$cc_s")** (issue #3's target for refresh grants: ≥ 0.8)"
     echo "- client_credentials through h2load (HTTP/2), same run:"
     cat "$work/cc_h2load.md"
     echo
