@@ -173,19 +173,37 @@ is_unused(const token_app *app, const char *id)
     return unused;
 }
 
-/* Rotation: exactly one winner per token (and per request id); see the file comment. */
+/* Rotation: exactly one winner per token (and per request id); see the file comment. The
+ * successor is made first, so the take, its record on the taken token and its insert are one
+ * store step (store_consume_insert). cur is the presented token's record as read before. */
 static tg_err
 rotate(bus_ctx *ctx, const token_app *app, const config_client *client, const char *id,
-       char **rt)
+       const json_t *cur, char **rt)
 {
-    json_t *doc = NULL;
+    json_t *doc = NULL, *next_doc = NULL, *set = NULL;
+    char *next = NULL, *next_id = NULL;
     const char *family;
+    bool taken = false;
     tg_err err;
 
     *rt = NULL;
-    err = store_consume(app->st, TOKEN_COLL_REFRESH, id, bus_ctx_request_id(ctx), &doc);
-    if (err == TG_OK) {
-        if (doc_str(doc, "successor")[0] != '\0') /* a resend: its first answer was lost */
+    err = token_refresh_new(ctx, client, doc_str(cur, "family_id"),
+                            doc_int(cur, "family_expires_at"), doc_str(cur, "user_id"),
+                            doc_str(cur, "audience"), doc_str(cur, "scope"), &next, &next_id,
+                            &next_doc);
+    if (err == TG_OK && (set = json_pack("{s:s}", "successor", next_id)) == NULL)
+        err = TG_ENOMEM;
+    if (err == TG_OK)
+        err = store_consume_insert(app->st, TOKEN_COLL_REFRESH, id, bus_ctx_request_id(ctx), set,
+                                   next_doc, &taken, &doc);
+    json_decref(set);
+    json_decref(next_doc);
+    if (err == TG_OK && taken) {
+        *rt = next;
+        goto out;
+    }
+    if (err == TG_OK) { /* a resend: its first answer was lost */
+        if (doc_str(doc, "successor")[0] != '\0')
             store_delete(app->st, TOKEN_COLL_REFRESH, doc_str(doc, "successor"));
         err = successor(ctx, app, client, doc, id, rt);
         goto out;
@@ -297,7 +315,7 @@ token_grant_refresh(bus_ctx *ctx, const token_app *app, const Tollgate__Token__T
     if (err != TG_OK)
         goto out;
     if (client->refresh_token.rotating)
-        err = rotate(ctx, app, client, id, &rt);
+        err = rotate(ctx, app, client, id, doc, &rt);
     else
         err = touch(app, client, doc, id);
     if (err == TG_ENOTFOUND) /* it expired while this request used it: a client error, not ours */

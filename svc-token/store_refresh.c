@@ -72,9 +72,9 @@ out:
 }
 
 tg_err
-token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *client,
-                    const char *family_id, int64_t family_expires_at, const char *user_id,
-                    const char *audience, const char *scope, char **out, char **id_out)
+token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_id,
+                  int64_t family_expires_at, const char *user_id, const char *audience,
+                  const char *scope, char **out, char **id_out, json_t **doc_out)
 {
     const config_refresh_token *rc = &client->refresh_token;
     char id[65], *raw = NULL, *token = NULL;
@@ -83,6 +83,7 @@ token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *cli
     tg_err err;
 
     *out = NULL;
+    *doc_out = NULL;
     if (id_out != NULL)
         *id_out = NULL;
     if ((err = tg_random_token(RT_BYTES, &raw)) != TG_OK)
@@ -111,16 +112,32 @@ token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *cli
         json_object_set_new(doc, "family_expires_at", json_integer(family_expires_at));
     if (expires != 0)
         json_object_set_new(doc, "expires_at", json_integer(expires));
-    if ((err = store_insert(app->st, TOKEN_COLL_REFRESH, doc)) != TG_OK)
-        goto out;
     if (id_out != NULL && (*id_out = bus_ctx_strdup(ctx, id)) == NULL) {
         err = TG_ENOMEM;
         goto out;
     }
     *out = token;
+    *doc_out = doc;
+    doc = NULL;
 out:
     json_decref(doc);
     tg_free_secret_str(raw);
+    return err;
+}
+
+tg_err
+token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *client,
+                    const char *family_id, int64_t family_expires_at, const char *user_id,
+                    const char *audience, const char *scope, char **out, char **id_out)
+{
+    json_t *doc = NULL;
+    tg_err err;
+
+    err = token_refresh_new(ctx, client, family_id, family_expires_at, user_id, audience, scope,
+                            out, id_out, &doc);
+    if (err == TG_OK && (err = store_insert(app->st, TOKEN_COLL_REFRESH, doc)) != TG_OK)
+        *out = NULL;
+    json_decref(doc);
     return err;
 }
 

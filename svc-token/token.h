@@ -162,6 +162,11 @@ tg_err token_issue_with_refresh(bus_ctx *ctx, const token_app *app, token_issue_
  * client has the refresh_token grant, and the API, if any, allows offline access). */
 bool token_refresh_allowed(const config_client *client, const config_resource_server *api,
                            const char *scope);
+/* A new refresh token of the family, not yet stored: *out (arena) the token, *id_out (arena,
+ * may be NULL) its id, *doc_out its record (caller decrefs) for TOKEN_COLL_REFRESH. */
+tg_err token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_id,
+                         int64_t family_expires_at, const char *user_id, const char *audience,
+                         const char *scope, char **out, char **id_out, json_t **doc_out);
 /* Starts a new family for client and user; *family_id is an arena copy. */
 tg_err token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config_client *client,
                                 const char *user_id, char **family_id);

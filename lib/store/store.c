@@ -325,10 +325,32 @@ store_delete(store *st, const char *coll, const char *id)
 tg_err
 store_consume(store *st, const char *coll, const char *id, const char *consumer, json_t **out)
 {
+    bool taken;
+
+    return store_consume_insert(st, coll, id, consumer, NULL, NULL, &taken, out);
+}
+
+tg_err
+store_consume_insert(store *st, const char *coll, const char *id, const char *consumer,
+                     const json_t *set_fields, const json_t *new_doc, bool *taken, json_t **out)
+{
+    char *text = NULL;
+    tg_err err;
+
     *out = NULL;
+    *taken = false;
     if (st == NULL || !store_name_is_valid(coll) || !id_is_valid(id) || !id_is_valid(consumer))
         return TG_EINVAL;
-    return st->drv->consume(st->impl, coll, id, consumer, out);
+    if (set_fields != NULL &&
+        ((err = store_set_check(set_fields)) != TG_OK ||
+         json_object_get(set_fields, "consumed_by") != NULL ||
+         json_object_get(set_fields, "consumed_at") != NULL))
+        return err != TG_OK ? err : TG_EINVAL;
+    if (new_doc != NULL && (err = store_doc_check(new_doc, &text)) != TG_OK)
+        return err;
+    err = st->drv->consume(st->impl, coll, id, consumer, set_fields, new_doc, text, taken, out);
+    free(text);
+    return err;
 }
 
 tg_err

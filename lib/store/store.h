@@ -24,6 +24,7 @@
 #define TG_STORE_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -67,6 +68,16 @@ tg_err store_delete(store *st, const char *coll, const char *id);
  * resent request) gets TG_OK and the same document. TG_ENOTFOUND when absent or expired. */
 tg_err store_consume(store *st, const char *coll, const char *id, const char *consumer,
                      json_t **out);
+
+/* store_consume that, when this call is the one that takes `id`, also sets set_fields on it (as
+ * store_update; may be NULL; not consumed_by/consumed_at) and inserts new_doc (may be NULL) into
+ * the same collection: one commit on SQLite, where a failed insert undoes the take; on MongoDB
+ * the take and set_fields are one atomic update and the insert follows, so a failed insert
+ * leaves the take. *taken says whether this call made the take: false with TG_OK is a resend
+ * of the same consumer (nothing set or inserted), and *out is the document as it is. */
+tg_err store_consume_insert(store *st, const char *coll, const char *id, const char *consumer,
+                            const json_t *set_fields, const json_t *new_doc, bool *taken,
+                            json_t **out);
 
 /* Deletes every expired document of coll; *purged (may be NULL) gets the count. */
 tg_err store_purge_expired(store *st, const char *coll, int64_t *purged);

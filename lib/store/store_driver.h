@@ -44,8 +44,11 @@ typedef struct store_driver {
                        json_t **out);
     tg_err (*update)(void *impl, const char *coll, const char *id, const json_t *set_fields);
     tg_err (*remove)(void *impl, const char *coll, const char *id);
+    /* store_consume_insert (store_consume: set_fields, new_doc and new_text NULL). new_text is
+     * new_doc serialized as compact JSON. *taken: this call made the take. */
     tg_err (*consume)(void *impl, const char *coll, const char *id, const char *consumer,
-                      json_t **out);
+                      const json_t *set_fields, const json_t *new_doc, const char *new_text,
+                      bool *taken, json_t **out);
     tg_err (*purge_expired)(void *impl, const char *coll, int64_t *purged);
 } store_driver;
 

@@ -810,17 +810,21 @@ consumed_state(mongo_op *op, const char *id, const char *consumer, int64_t now, 
 }
 
 static tg_err
-mongo_consume(void *impl, const char *coll, const char *id, const char *consumer, json_t **out)
+mongo_consume(void *impl, const char *coll, const char *id, const char *consumer,
+              const json_t *set_fields, const json_t *new_doc, const char *new_text, bool *taken,
+              json_t **out)
 {
     int64_t now = tg_now_s();
-    bson_t *query = NULL, *update = NULL, *filter = NULL;
+    bson_t *query = NULL, *update = NULL, *filter = NULL, set;
     json_t *doc = NULL;
     const json_t *by;
     bool inserted = false;
     mongo_op op;
     tg_err err;
 
+    (void)new_text;
     *out = NULL;
+    *taken = false;
     op_begin(impl, coll, &op);
     err = find_live(op.docs, id, now, &doc);
     if (err != TG_OK)
@@ -835,10 +839,22 @@ mongo_consume(void *impl, const char *coll, const char *id, const char *consumer
         goto out;
     /* {consumed_by: null} matches a missing or null field, like SQLite's IS NULL. */
     query = BCON_NEW("_id", BCON_UTF8(id), "consumed_by", BCON_NULL, LIVE_FILTER(now * 1000));
-    update = BCON_NEW("$set", "{", "consumed_by", BCON_UTF8(consumer), "consumed_at",
-                      BCON_INT64(now), "}");
-    err = find_and_modify(op.m, op.docs, query, update, out);
-    if (err == TG_ENOTFOUND)
+    update = bson_new();
+    BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
+    BSON_APPEND_UTF8(&set, "consumed_by", consumer);
+    BSON_APPEND_INT64(&set, "consumed_at", now);
+    err = set_fields != NULL ? json_members_to_bson(&set, set_fields, true) : TG_OK;
+    bson_append_document_end(update, &set);
+    if (err == TG_OK)
+        err = find_and_modify(op.m, op.docs, query, update, out);
+    if (err == TG_OK) {
+        *taken = true;
+        /* not atomic with the take here: a failed insert leaves it (store.h) */
+        if (new_doc != NULL && (err = insert_json(op.docs, new_doc, "insert")) != TG_OK) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    } else if (err == TG_ENOTFOUND)
         err = consumed_state(&op, id, consumer, now, out);
     if (err == TG_ENOTFOUND && inserted) {
         /* The document went away under us: leave no claim behind for its _id. */

@@ -429,30 +429,39 @@ sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
     return err;
 }
 
+/* The insert itself, on a connection the caller holds (sqlite_insert, sqlite_consume). */
 static tg_err
-sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
+insert_on(sqlite_store *s, sq_conn *c, const char *coll, const json_t *doc, const char *text)
 {
-    sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sq_conn *c = NULL;
     tg_err err;
     int rc;
 
-    err = begin_op(s, coll, &c);
-    if (err != TG_OK)
-        return err;
     err = prepare_on(s, c, coll, "INSERT INTO \"%s\" (id, doc, expires_at) VALUES (?1, ?2, ?3)",
                      &stmt);
     if (err != TG_OK)
-        goto out;
+        return err;
     sqlite3_bind_text(stmt, 1, json_string_value(json_object_get(doc, "_id")), -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
     bind_expires(stmt, 3, doc);
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE)
         err = sql_err(c->db, rc, "insert");
-out:
     stmt_done(c, stmt);
+    return err;
+}
+
+static tg_err
+sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
+{
+    sqlite_store *s = impl;
+    sq_conn *c = NULL;
+    tg_err err;
+
+    err = begin_op(s, coll, &c);
+    if (err != TG_OK)
+        return err;
+    err = insert_on(s, c, coll, doc, text);
     conn_release(s, c);
     return err;
 }
@@ -660,43 +669,66 @@ out:
 }
 
 static tg_err
-sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer, json_t **out)
+sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer,
+               const json_t *set_fields, const json_t *new_doc, const char *new_text,
+               bool *taken, json_t **out)
 {
     sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
     sq_conn *c = NULL;
     int64_t now = tg_now_s();
+    char *patch = NULL;
+    bool txn = new_doc != NULL;
     tg_err err;
 
     *out = NULL;
+    *taken = false;
+    if (set_fields != NULL && (patch = json_dumps(set_fields, JSON_COMPACT)) == NULL)
+        return TG_ENOMEM;
     err = begin_op(s, coll, &c);
-    if (err != TG_OK)
+    if (err != TG_OK) {
+        free(patch);
         return err;
+    }
+    /* the take and the insert commit together, or neither */
+    if (txn && (err = exec(c->db, "BEGIN IMMEDIATE", "begin")) != TG_OK)
+        goto out;
     /* The one atomic take: only a live, untaken row changes, and it comes back changed. */
     err = prepare_on(s, c, coll,
-                     "UPDATE \"%s\" SET doc = json_set(doc, '$.consumed_by', ?2, "
-                     "'$.consumed_at', ?3) WHERE id = ?1 "
+                     "UPDATE \"%s\" SET doc = json_patch(json_set(doc, '$.consumed_by', ?2, "
+                     "'$.consumed_at', ?3), ?4) WHERE id = ?1 "
                      "AND json_extract(doc, '$.consumed_by') IS NULL "
                      "AND (expires_at IS NULL OR expires_at > ?3) RETURNING doc",
                      &stmt);
     if (err != TG_OK)
-        goto out;
+        goto end_txn;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, consumer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, now);
+    sqlite3_bind_text(stmt, 4, patch != NULL ? patch : "{}", -1, SQLITE_STATIC);
     err = step_doc(c->db, stmt, "consume", out);
-    if (err == TG_OK && sqlite3_step(stmt) != SQLITE_DONE) {
+    if (err == TG_OK && sqlite3_step(stmt) != SQLITE_DONE)
         err = sql_err(c->db, sqlite3_errcode(c->db), "consume");
+    stmt_done(c, stmt);
+    stmt = NULL;
+    if (err == TG_OK && txn)
+        err = insert_on(s, c, coll, new_doc, new_text);
+end_txn:
+    if (txn && exec(c->db, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK &&
+        err == TG_OK)
+        err = TG_EIO;
+    if (err == TG_OK) {
+        *taken = true;
+    } else {
         json_decref(*out);
         *out = NULL;
     }
-    stmt_done(c, stmt);
-    stmt = NULL;
     if (err == TG_ENOTFOUND)
         err = consume_replay(s, c, coll, id, consumer, now, out);
 out:
     stmt_done(c, stmt);
     conn_release(s, c);
+    free(patch);
     return err;
 }
 

@@ -362,6 +362,59 @@ test_consume_once(void **state)
     assert_err(TG_ECONSUMED, store_consume(st, "codes", "code1", "req-A", &got));
 }
 
+/* store_consume_insert: the take, fields set on the taken document and a new one, together. */
+static void
+test_consume_insert(void **state)
+{
+    json_t *got = NULL, *set = json_pack("{s:s}", "successor", "rt2");
+    json_t *next = json_pack("{s:s, s:s}", "_id", "rt2", "family", "f1");
+    json_t *clash = json_pack("{s:s}", "_id", "rt1"), *empty = json_object();
+    bool taken = true;
+    int64_t now = tg_now_s();
+
+    (void)state;
+    assert_err(TG_OK, store_collection_ensure(st, "rtoks", NULL));
+    insert_text("rtoks", "{\"_id\":\"rt1\",\"family\":\"f1\"}", TG_OK);
+
+    assert_err(TG_OK, store_consume_insert(st, "rtoks", "rt1", "req-A", set, next, &taken, &got));
+    assert_true(taken);
+    assert_string_equal(str_field(got, "consumed_by"), "req-A");
+    assert_string_equal(str_field(got, "successor"), "rt2");
+    assert_string_equal(str_field(got, "family"), "f1");
+    assert_in_range(json_integer_value(json_object_get(got, "consumed_at")), now - 1, now + 60);
+    json_decref(got);
+    assert_err(TG_OK, store_get(st, "rtoks", "rt2", &got)); /* the new one is there */
+    assert_null(json_object_get(got, "consumed_by"));
+    json_decref(got);
+
+    /* a resend of the same consumer: the document as it is, nothing set or inserted again */
+    assert_err(TG_OK, store_consume_insert(st, "rtoks", "rt1", "req-A", set, clash, &taken, &got));
+    assert_false(taken);
+    assert_string_equal(str_field(got, "successor"), "rt2");
+    json_decref(got);
+    /* another consumer: refused, nothing inserted */
+    json_object_set_new(next, "_id", json_string("rt3"));
+    assert_err(TG_ECONSUMED,
+               store_consume_insert(st, "rtoks", "rt1", "req-B", set, next, &taken, &got));
+    assert_false(taken);
+    assert_null(got);
+    assert_err(TG_ENOTFOUND, store_get(st, "rtoks", "rt3", &got));
+
+    /* hostile: consumed_by in the fields to set, an invalid new document */
+    json_object_set_new(set, "consumed_by", json_string("forged"));
+    assert_err(TG_EINVAL,
+               store_consume_insert(st, "rtoks", "rt2", "req-C", set, NULL, &taken, &got));
+    assert_err(TG_EINVAL,
+               store_consume_insert(st, "rtoks", "rt2", "req-C", NULL, empty, &taken, &got));
+    assert_err(TG_OK, store_get(st, "rtoks", "rt2", &got)); /* untouched by either */
+    assert_null(json_object_get(got, "consumed_by"));
+    json_decref(got);
+    json_decref(set);
+    json_decref(next);
+    json_decref(clash);
+    json_decref(empty);
+}
+
 typedef struct race_arg {
     pthread_barrier_t *start;
     const char *id;
@@ -707,6 +760,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_expired_does_not_collide),
         cmocka_unit_test(test_consume_once),
+        cmocka_unit_test(test_consume_insert),
         cmocka_unit_test(test_consume_race),
         cmocka_unit_test(test_consume_race_same_consumer),
         cmocka_unit_test(test_hostile_values),
