@@ -294,6 +294,14 @@ tg_err authorize_reply_txn_invalid(bus_ctx *ctx, const authorize_app *app,
 /* The double-submit CSRF check of the login and signup forms: the tg_login_csrf cookie and the
  * form token both equal expected (the transaction's), compared in constant time. */
 bool authorize_csrf_ok(const char *cookie_header, const char *form_token, const char *expected);
+/* The transaction a submitted form (login, signup, consent) names, checked: live, of kind
+ * (NULL: any) and with the form's CSRF token. TG_OK with *txn (caller decrefs) to go on; TG_OK
+ * with *txn NULL when the answer is already in reply (the invalid-transaction page, or 403 for
+ * a failed CSRF check); other codes on store failures. */
+tg_err authorize_form_txn(bus_ctx *ctx, const authorize_app *app,
+                          Tollgate__Authorize__PageReply *reply, const char *state,
+                          const Tollgate__Web__Context *web, const char *csrf_token,
+                          const char *kind, json_t **txn);
 /* The user is authenticated (password checked, or just signed up): takes the transaction
  * exactly once, starts a new SSO session (ending the one cookie_header names) and sends the
  * code to the client. A transaction already taken gets the invalid-transaction page. */

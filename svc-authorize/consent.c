@@ -19,7 +19,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define MSG_CSRF "This form could not be verified. Return to the application and sign in again."
 #define MSG_DENIED "User did not authorize the request"
 #define CSRF_COOKIE_PATH "/u/consent"
 #define MAX_SCOPES 64
@@ -207,19 +206,10 @@ authorize_on_consent_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, Protobuf
     bool accept = strcmp(req->action, "accept") == 0;
     tg_err err;
 
-    err = authorize_txn_load(ctx, app, req->state, &txn);
-    if (err == TG_ENOTFOUND ||
-        (err == TG_OK && strcmp(authorize_doc_str(txn, "kind"), "consent") != 0)) {
-        err = authorize_reply_txn_invalid(ctx, app, reply);
+    err = authorize_form_txn(ctx, app, reply, req->state, req->web, req->csrf_token, "consent",
+                             &txn);
+    if (err != TG_OK || txn == NULL)
         goto out;
-    }
-    if (err != TG_OK)
-        goto out;
-    if (!authorize_csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
-                           authorize_doc_str(txn, "csrf"))) {
-        err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
-        goto out;
-    }
     if (!accept && strcmp(req->action, "deny") != 0) {
         err = authorize_reply_error_page(ctx, app, reply, 400, "invalid_request",
                                          "Choose Accept or Decline.");

@@ -159,6 +159,27 @@ authorize_csrf_ok(const char *cookie_header, const char *form_token, const char 
     return a && b;
 }
 
+tg_err
+authorize_form_txn(bus_ctx *ctx, const authorize_app *app, Tollgate__Authorize__PageReply *reply,
+                   const char *state, const Tollgate__Web__Context *web, const char *csrf_token,
+                   const char *kind, json_t **txn)
+{
+    tg_err err = authorize_txn_load(ctx, app, state, txn);
+
+    if (err == TG_OK && kind != NULL && strcmp(authorize_doc_str(*txn, "kind"), kind) != 0)
+        err = TG_ENOTFOUND;
+    if (err == TG_OK && !authorize_csrf_ok(web != NULL ? web->cookie : NULL, csrf_token,
+                                           authorize_doc_str(*txn, "csrf")))
+        err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
+    else if (err == TG_ENOTFOUND)
+        err = authorize_reply_txn_invalid(ctx, app, reply);
+    else if (err == TG_OK)
+        return TG_OK;
+    json_decref(*txn);
+    *txn = NULL;
+    return err;
+}
+
 /* The page status for a svc-users refusal. */
 static int
 refusal_status(const Tollgate__Bus__Error *e)
@@ -236,18 +257,9 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
     json_t *txn = NULL;
     tg_err err;
 
-    err = authorize_txn_load(ctx, app, req->state, &txn);
-    if (err == TG_ENOTFOUND) {
-        err = authorize_reply_txn_invalid(ctx, app, reply);
+    err = authorize_form_txn(ctx, app, reply, req->state, req->web, req->csrf_token, NULL, &txn);
+    if (err != TG_OK || txn == NULL)
         goto out;
-    }
-    if (err != TG_OK)
-        goto out;
-    if (!authorize_csrf_ok(req->web != NULL ? req->web->cookie : NULL, req->csrf_token,
-                           authorize_doc_str(txn, "csrf"))) {
-        err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
-        goto out;
-    }
     vreq.connection = (char *)authorize_doc_str(txn, "connection");
     vreq.username = req->username;
     vreq.password = req->password;

@@ -19,7 +19,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define MSG_CSRF "This form could not be verified. Return to the application and sign in again."
 #define MSG_UNAVAILABLE "The service is temporarily unavailable. Please try again later."
 #define MSG_NO_CONNECTION "Sign up is not available for this application."
 #define MSG_WEAK "Your password is too weak. "
@@ -210,17 +209,9 @@ authorize_on_signup_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufC
     json_t *txn = NULL;
     tg_err err;
 
-    err = authorize_txn_load(ctx, app, req->state, &txn);
-    if (err == TG_ENOTFOUND) {
-        err = authorize_reply_txn_invalid(ctx, app, reply);
+    err = authorize_form_txn(ctx, app, reply, req->state, req->web, req->csrf_token, NULL, &txn);
+    if (err != TG_OK || txn == NULL)
         goto out;
-    }
-    if (err != TG_OK)
-        goto out;
-    if (!authorize_csrf_ok(cookie_header, req->csrf_token, authorize_doc_str(txn, "csrf"))) {
-        err = authorize_reply_error_page(ctx, app, reply, 403, "invalid_request", MSG_CSRF);
-        goto out;
-    }
     if ((conn = authorize_signup_connection(app, txn)) == NULL) {
         err = authorize_reply_error_page(ctx, app, reply, 400, "invalid_request",
                                          MSG_NO_CONNECTION);
