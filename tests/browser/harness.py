@@ -13,7 +13,7 @@ import secrets
 import ssl
 import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -126,3 +126,49 @@ def serve_app(target, origin: str, pages: dict) -> AppServer:
         pytest.skip("needs the run's TLS key to serve the app")
     return AppServer(origin, str(target.run_dir / "tls" / "cert.pem"),
                      str(target.run_dir / "tls" / "key.pem"), pages)
+
+
+# ---- the regular web app of the e2e tenant ("E2E Browser Web") and its sign-in steps ---------
+
+@pytest.fixture(scope="module")
+def web(e2e):
+    """The browser web app's client, origin, callback and home page."""
+    c = e2e["clients"]["E2E Browser Web"]
+    app = e2e["browser_app"]
+    return {**c, "app": app, "callback": app + "/web/callback", "home": app + "/web/"}
+
+
+@pytest.fixture(scope="module")
+def app(target, web):
+    """The web app's HTTPS origin; its home page is set by each test."""
+    server = serve_app(target, web["app"], {
+        "/web/callback": ("text/html", "<!DOCTYPE html><title>Callback</title>")})
+    yield server
+    server.close()
+
+
+def authorize_url(target, web, **params):
+    """/authorize for the web app (code flow, scope openid profile email) with params."""
+    q = {"response_type": "code", "client_id": web["client_id"], "redirect_uri": web["callback"],
+         "scope": "openid profile email"}
+    q.update(params)
+    return target.base_url + "/authorize?" + urlencode(q)
+
+
+def sso_then_logout(page, target, web):
+    """With the browser's SSO session, prompt=none gets a code silently; after /v2/logout back
+    to the app, prompt=none answers login_required."""
+    page.goto(authorize_url(target, web, prompt="none", state="sso-1",
+                            code_challenge=pkce()[1], code_challenge_method="S256"))
+    page.wait_for_url(web["callback"] + "?**")
+    silent = query_of(page.url)
+    assert silent["state"] == "sso-1" and "code" in silent, silent
+    page.goto(target.base_url + "/v2/logout?" + urlencode(
+        {"client_id": web["client_id"], "returnTo": web["home"]}))
+    page.wait_for_url(web["home"])
+    page.goto(authorize_url(target, web, prompt="none", state="after-logout",
+                            code_challenge=pkce()[1], code_challenge_method="S256"))
+    page.wait_for_url(web["callback"] + "?**")
+    after = query_of(page.url)
+    assert after["error"] == "login_required", after
+    assert after["state"] == "after-logout" and "code" not in after

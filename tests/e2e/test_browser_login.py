@@ -3,17 +3,17 @@ driven by Playwright follows the app's login link (code + PKCE, state, nonce) to
 page, fills and submits the form, and comes back to the app's callback with a code; the test
 exchanges it (as the app's back end would), reads /userinfo, then the browser logs out with
 /v2/logout, after which prompt=none in the same browser answers login_required."""
-import html
 import secrets
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlparse
 
 import jwt as pyjwt
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from harness import AppServer, chromium, pkce  # noqa: E402,F401
+from harness import (app, app_hits, authorize_url, chromium, link_page, pkce,  # noqa: E402,F401
+                     query_of, sso_then_logout, web)
 
 from authflow import signup  # noqa: E402
 
@@ -21,42 +21,8 @@ PASSWORD = "Tg-" + secrets.token_hex(8) + "-Br0!"
 
 
 @pytest.fixture(scope="module")
-def web(e2e):
-    c = e2e["clients"]["E2E Browser Web"]
-    app = e2e["browser_app"]
-    return {**c, "app": app, "callback": app + "/web/callback", "home": app + "/web/"}
-
-
-@pytest.fixture(scope="module")
 def user(target, web, e2e):
     return signup(target, web, e2e["connections"]["default"], password=PASSWORD)
-
-
-@pytest.fixture(scope="module")
-def app(target, web):
-    if target.run_dir is None:
-        pytest.skip("needs the run's TLS key to serve the app")
-    server = AppServer(web["app"], str(target.run_dir / "tls" / "cert.pem"),
-                       str(target.run_dir / "tls" / "key.pem"),
-                       {"/web/callback": ("text/html", "<!DOCTYPE html><title>Callback</title>")})
-    yield server
-    server.close()
-
-
-def authorize_url(target, web, **params):
-    q = {"response_type": "code", "client_id": web["client_id"], "redirect_uri": web["callback"],
-         "scope": "openid profile email"}
-    q.update(params)
-    return target.base_url + "/authorize?" + urlencode(q)
-
-
-def app_home(login_href: str) -> str:
-    return ("<!DOCTYPE html><html><head><title>Web App</title></head><body>"
-            f'<a id="login" href="{html.escape(login_href)}">Log in</a></body></html>')
-
-
-def callback_query(url: str) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
 
 def test_login_link_code_exchange_userinfo_logout_then_prompt_none(target, web, user, app,
@@ -65,7 +31,7 @@ def test_login_link_code_exchange_userinfo_logout_then_prompt_none(target, web, 
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     login_href = authorize_url(target, web, state=state, nonce=nonce, code_challenge=challenge,
                                code_challenge_method="S256")
-    app.pages["/web/"] = ("text/html", app_home(login_href))
+    app.pages["/web/"] = ("text/html", link_page("Web App", login_href))
     app.hits.clear()
     ctx = chromium.new_context()
     page = ctx.new_page()
@@ -79,7 +45,7 @@ def test_login_link_code_exchange_userinfo_logout_then_prompt_none(target, web, 
         page.fill("#password", PASSWORD)
         with page.expect_navigation(url=web["callback"] + "?**"):
             page.click("button[type=submit]")
-        got = callback_query(page.url)
+        got = query_of(page.url)
         assert got["state"] == state
         assert got["iss"] == target.issuer
         assert "error" not in got
@@ -103,28 +69,10 @@ def test_login_link_code_exchange_userinfo_logout_then_prompt_none(target, web, 
             assert r.json()["email"] == user
             assert r.json()["sub"] == claims["sub"]
 
-        # SSO: while the session lives, prompt=none in this browser gets a code silently
-        page.goto(authorize_url(target, web, prompt="none", state="sso-1",
-                                code_challenge=pkce()[1], code_challenge_method="S256"))
-        page.wait_for_url(web["callback"] + "?**")
-        silent = callback_query(page.url)
-        assert silent["state"] == "sso-1" and "code" in silent, silent
-
-        # logout in the browser, back to the app
-        page.goto(target.base_url + "/v2/logout?" + urlencode(
-            {"client_id": web["client_id"], "returnTo": web["home"]}))
-        page.wait_for_url(web["home"])
-
-        # the session is gone: prompt=none now fails with login_required
-        page.goto(authorize_url(target, web, prompt="none", state="after-logout",
-                                code_challenge=pkce()[1], code_challenge_method="S256"))
-        page.wait_for_url(web["callback"] + "?**")
-        after = callback_query(page.url)
-        assert after["error"] == "login_required", after
-        assert after["state"] == "after-logout"
-        assert "code" not in after
+        # SSO while the session lives, then logout, then login_required
+        sso_then_logout(page, target, web)
         # every app page the browser asked for was one the flow should reach
-        assert [urlparse(u).path for u in app.hits if u != "/favicon.ico"] == [
+        assert app_hits(app) == [
             "/web/", "/web/callback", "/web/callback", "/web/", "/web/callback"], app.hits
     finally:
         ctx.close()
@@ -144,6 +92,6 @@ def test_wrong_password_stays_on_login_page(target, web, user, app, chromium):
         page.wait_for_selector("[role=alert]")
         assert urlparse(page.url).path == "/u/login"
         assert "Wrong email or password" in page.inner_text("[role=alert]")
-        assert [u for u in app.hits if u != "/favicon.ico"] == []  # nothing reached the app
+        assert app_hits(app) == []  # nothing reached the app
     finally:
         ctx.close()

@@ -8,37 +8,15 @@ login_required. A refused signup (a password the policy rejects) stays on the pa
 import secrets
 import sys
 from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlparse
 
 import jwt as pyjwt
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from harness import app_hits, chromium, link_page, pkce, query_of, serve_app  # noqa: E402,F401
+from harness import (app, app_hits, authorize_url, chromium, link_page, pkce,  # noqa: E402,F401
+                     query_of, sso_then_logout, web)
 
 PASSWORD = "Tg-" + secrets.token_hex(8) + "-Su5!"
-
-
-@pytest.fixture(scope="module")
-def web(e2e):
-    c = e2e["clients"]["E2E Browser Web"]
-    app = e2e["browser_app"]
-    return {**c, "app": app, "callback": app + "/web/callback", "home": app + "/web/"}
-
-
-@pytest.fixture(scope="module")
-def app(target, web):
-    server = serve_app(target, web["app"], {
-        "/web/callback": ("text/html", "<!DOCTYPE html><title>Callback</title>")})
-    yield server
-    server.close()
-
-
-def authorize_url(target, web, **params):
-    q = {"response_type": "code", "client_id": web["client_id"], "redirect_uri": web["callback"],
-         "scope": "openid profile email"}
-    q.update(params)
-    return target.base_url + "/authorize?" + urlencode(q)
 
 
 def test_signup_link_code_exchange_userinfo_logout_then_prompt_none(target, e2e, web, app,
@@ -96,23 +74,9 @@ def test_signup_link_code_exchange_userinfo_logout_then_prompt_none(target, e2e,
                 "connection": e2e["connections"]["default"]})
             assert r.status_code == 400 and r.json()["code"] == "invalid_signup", r.text
 
-        # signing up started an SSO session: prompt=none gets a code silently
-        page.goto(authorize_url(target, web, prompt="none", state="sso-1",
-                                code_challenge=pkce()[1], code_challenge_method="S256"))
-        page.wait_for_url(web["callback"] + "?**")
-        silent = query_of(page.url)
-        assert silent["state"] == "sso-1" and "code" in silent, silent
-
-        # logout in the browser, back to the app; then prompt=none fails with login_required
-        page.goto(target.base_url + "/v2/logout?" + urlencode(
-            {"client_id": web["client_id"], "returnTo": web["home"]}))
-        page.wait_for_url(web["home"])
-        page.goto(authorize_url(target, web, prompt="none", state="after-logout",
-                                code_challenge=pkce()[1], code_challenge_method="S256"))
-        page.wait_for_url(web["callback"] + "?**")
-        after = query_of(page.url)
-        assert after["error"] == "login_required", after
-        assert after["state"] == "after-logout" and "code" not in after
+        # signing up started an SSO session: prompt=none gets a code silently; after logout
+        # it answers login_required
+        sso_then_logout(page, target, web)
         assert app_hits(app) == ["/web/", "/web/callback", "/web/callback", "/web/",
                                  "/web/callback"], app.hits
     finally:
