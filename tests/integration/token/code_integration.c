@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ports.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
+#include "token_system.h"
 
 #define ISSUER "https://issuer.test/"
 #define CB "https://app.test/cb"
@@ -142,59 +142,25 @@ static const bus_method users_methods[] = {
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static struct {
-    char url[64], users_url[64], authorize_url[64], nobody_url[64], db[256];
-    config *cfg;
-    token_app app;
-    bus_server *srv, *users_srv, *authorize_srv;
-    bus_client *client;
-} fx;
+static token_system fx;
+
+static const token_system_opts fx_opts = {
+    .tenant_yaml = tenant_yaml,
+    .db_name = "token-code",
+    .workers = 8,
+    .users_methods = users_methods,
+    .n_users_methods = 1,
+    .users_workers = 4,
+    .authorize_methods = authorize_methods,
+    .n_authorize_methods = 1,
+    .authorize_workers = 4,
+};
 
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *dial[2] = {fx.url, NULL}, *udial[2] = {fx.users_url, NULL};
-    const char *adial[2] = {fx.authorize_url, NULL};
-    int port = tg_test_port_block(4);
     (void)state;
-
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);
-    snprintf(fx.users_url, sizeof(fx.users_url), "tcp://127.0.0.1:%d", port + 1);
-    snprintf(fx.authorize_url, sizeof(fx.authorize_url), "tcp://127.0.0.1:%d", port + 2);
-    snprintf(fx.nobody_url, sizeof(fx.nobody_url), "tcp://127.0.0.1:%d", port + 3);
-    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/token-code-%d.db", tmp ? tmp : "/tmp", getpid());
-    if (config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                         "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                         sizeof(errbuf)) != TG_OK)
-        fail_msg("tenant: %s", errbuf);
-    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
-    assert_int_equal(store_open(fx.db, "token", &fx.app.st), TG_OK);
-    assert_int_equal(token_store_ensure(fx.app.st), TG_OK);
-    fx.app.cfg = fx.cfg;
-    assert_int_equal(token_keys_init(&fx.app.keys, fx.app.st, fx.cfg, "test"), TG_OK);
-    assert_int_equal(bus_client_open(fx.users_url, &fx.app.users), TG_OK);
-    assert_int_equal(bus_client_open(fx.authorize_url, &fx.app.authorize), TG_OK);
-    bus_server_opts o = {.dial_urls = dial,
-                         .methods = token_methods,
-                         .n_methods = token_n_methods,
-                         .workers = 8,
-                         .app = &fx.app,
-                         .replica_id = "token"};
-    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
-    bus_server_opts u = {.dial_urls = udial,
-                         .methods = users_methods,
-                         .n_methods = 1,
-                         .workers = 4,
-                         .replica_id = "users-double"};
-    assert_int_equal(bus_server_open(&u, &fx.users_srv), TG_OK);
-    bus_server_opts a = {.dial_urls = adial,
-                         .methods = authorize_methods,
-                         .n_methods = 1,
-                         .workers = 4,
-                         .replica_id = "authorize-double"};
-    assert_int_equal(bus_server_open(&a, &fx.authorize_srv), TG_OK);
+    token_system_start(&fx, &fx_opts);
     return 0;
 }
 
@@ -202,16 +168,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.srv);
-    bus_server_close(fx.users_srv);
-    bus_server_close(fx.authorize_srv);
-    bus_client_close(fx.app.users);
-    bus_client_close(fx.app.authorize);
-    token_keys_fini(&fx.app.keys);
-    store_close(fx.app.st);
-    bus_client_close(fx.client);
-    config_free(fx.cfg);
-    unlink(fx.db + strlen("sqlite:"));
+    token_system_stop(&fx);
     return 0;
 }
 
@@ -452,7 +409,7 @@ test_authorize_down(void **state)
     bus_client *real = fx.app.authorize, *nobody = NULL;
     (void)state;
 
-    assert_int_equal(bus_client_open(fx.nobody_url, &nobody), TG_OK);
+    assert_int_equal(bus_client_open(fx.spare_url, &nobody), TG_OK);
     fx.app.authorize = nobody; /* no request in flight: the workers see one or the other */
     refused(&(call){.client_id = "web-id", .code = "c-secret", .timeout_ms = 1000},
             TOLLGATE__BUS__ERROR_CLASS__UNAVAILABLE, "temporarily_unavailable",

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ports.h"
 #include "core/util.h"
 #include "token.h"
+#include "token_system.h"
 
 #define ISSUER "https://issuer.test/"
 #define API "https://api.test/"
@@ -66,50 +66,22 @@ static const bus_method users_methods[] = {
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static struct {
-    char url[64], users_url[64], db[256];
-    config *cfg;
-    token_app app;
-    bus_server *srv, *users_srv;
-    bus_client *client;
-} fx;
+static token_system fx;
+
+static const token_system_opts fx_opts = {
+    .tenant_yaml = tenant_yaml,
+    .db_name = "token-issue-authorize",
+    .workers = 4,
+    .users_methods = users_methods,
+    .n_users_methods = 1,
+    .users_workers = 2,
+};
 
 static int
 setup(void **state)
 {
-    char errbuf[256];
-    const char *tmp = getenv("TG_TEST_TMPDIR");
-    const char *dial[2] = {fx.url, NULL}, *udial[2] = {fx.users_url, NULL};
-    int port = tg_test_port_block(2);
     (void)state;
-
-    snprintf(fx.url, sizeof(fx.url), "tcp://127.0.0.1:%d", port);
-    snprintf(fx.users_url, sizeof(fx.users_url), "tcp://127.0.0.1:%d", port + 1);
-    snprintf(fx.db, sizeof(fx.db), "sqlite:%s/token-issue-authorize-%d.db", tmp ? tmp : "/tmp",
-             getpid());
-    if (config_load_text("tenant.yaml", tenant_yaml, strlen(tenant_yaml),
-                         "master-key-for-tests-0123456789", &fx.cfg, errbuf,
-                         sizeof(errbuf)) != TG_OK)
-        fail_msg("tenant: %s", errbuf);
-    assert_int_equal(bus_client_open(fx.url, &fx.client), TG_OK);
-    assert_int_equal(store_open(fx.db, "token", &fx.app.st), TG_OK);
-    assert_int_equal(token_store_ensure(fx.app.st), TG_OK);
-    fx.app.cfg = fx.cfg;
-    assert_int_equal(token_keys_init(&fx.app.keys, fx.app.st, fx.cfg, "test"), TG_OK);
-    assert_int_equal(bus_client_open(fx.users_url, &fx.app.users), TG_OK);
-    bus_server_opts o = {.dial_urls = dial,
-                         .methods = token_methods,
-                         .n_methods = token_n_methods,
-                         .workers = 4,
-                         .app = &fx.app,
-                         .replica_id = "token"};
-    assert_int_equal(bus_server_open(&o, &fx.srv), TG_OK);
-    bus_server_opts u = {.dial_urls = udial,
-                         .methods = users_methods,
-                         .n_methods = 1,
-                         .workers = 2,
-                         .replica_id = "users-double"};
-    assert_int_equal(bus_server_open(&u, &fx.users_srv), TG_OK);
+    token_system_start(&fx, &fx_opts);
     return 0;
 }
 
@@ -117,14 +89,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    bus_server_close(fx.srv);
-    bus_server_close(fx.users_srv);
-    bus_client_close(fx.app.users);
-    token_keys_fini(&fx.app.keys);
-    store_close(fx.app.st);
-    bus_client_close(fx.client);
-    config_free(fx.cfg);
-    unlink(fx.db + strlen("sqlite:"));
+    token_system_stop(&fx);
     return 0;
 }
 
