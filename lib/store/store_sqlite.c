@@ -28,11 +28,14 @@
 /* A pooled connection and the statements prepared on it, kept for reuse: every operation's SQL
  * is one of a few texts per collection, and preparing it again on every call cost about a tenth
  * of a lookup (bench/RESULTS.md). A connection is used by one thread at a time, so is its
- * cache. */
+ * cache. A statement made by prepare_on is also found by its format and collection, without
+ * formatting its text again. */
 typedef struct sq_conn {
     sqlite3 *db;
     struct {
         char *sql;
+        const char *fmt; /* prepare_on's format (a string literal), or NULL */
+        char *coll;      /* and its collection */
         sqlite3_stmt *stmt;
     } cache[STMT_CACHE];
     int n_cached;
@@ -43,6 +46,8 @@ typedef struct sqlite_store {
     char *dbname;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t write_mu; /* held by this process's one writer; see begin_op */
+    sq_conn *writer;          /* the connection every write uses, under write_mu */
     sq_conn *idle[POOL_MAX];
     int n_idle;
     int n_open;
@@ -88,6 +93,7 @@ conn_close(sq_conn *c)
     for (int i = 0; i < c->n_cached; i++) {
         sqlite3_finalize(c->cache[i].stmt);
         free(c->cache[i].sql);
+        free(c->cache[i].coll);
     }
     sqlite3_close(c->db);
     free(c);
@@ -224,24 +230,55 @@ table_ensure(sqlite_store *s, sq_conn *c, const char *coll)
     return table_remember(s, coll);
 }
 
-/* Acquires a connection whose collection table exists. */
+static tg_err txn_step(sq_conn *c, const char *sql, const char *what);
+
+/*
+ * Acquires a connection whose collection table exists. An operation that writes gets the
+ * process's one writing connection, under the write lock until end_op:
+ * - SQLite admits one writer at a time and makes the others wait in its busy handler, which
+ *   sleeps for a millisecond and more; writers of one process queue on a mutex instead, woken
+ *   the moment it is free. (Writers in other processes sharing the file still meet the busy
+ *   handler.)
+ * - A connection drops its page cache whenever another one has written since its last
+ *   transaction; with every write on one connection, that connection's cache stays warm, so a
+ *   write reads the B-tree pages it changes from memory, not from the WAL and the file.
+ */
 static tg_err
-begin_op(sqlite_store *s, const char *coll, sq_conn **out)
+begin_op(sqlite_store *s, const char *coll, bool write, sq_conn **out)
 {
     sq_conn *c = NULL;
     tg_err err;
 
     *out = NULL;
-    err = conn_acquire(s, &c);
-    if (err != TG_OK)
-        return err;
-    err = table_ensure(s, c, coll);
-    if (err != TG_OK) {
+    if (write) {
+        pthread_mutex_lock(&s->write_mu);
+        err = s->writer != NULL ? TG_OK : conn_open(s->path, &s->writer);
+        c = s->writer;
+    } else {
+        err = conn_acquire(s, &c);
+    }
+    if (err == TG_OK && (err = table_ensure(s, c, coll)) != TG_OK && !write)
         conn_release(s, c);
+    if (err != TG_OK) {
+        if (write)
+            pthread_mutex_unlock(&s->write_mu);
         return err;
     }
     *out = c;
     return TG_OK;
+}
+
+static void
+end_op(sqlite_store *s, sq_conn *c, bool write)
+{
+    if (!write) {
+        conn_release(s, c);
+        return;
+    }
+    /* a COMMIT that failed leaves its transaction open: never hand that to the next writer */
+    if (!sqlite3_get_autocommit(c->db))
+        (void)txn_step(c, "ROLLBACK", "rollback");
+    pthread_mutex_unlock(&s->write_mu);
 }
 
 /* The statement for sql on c: the cached one (reset by stmt_done after its last use), else a
@@ -292,10 +329,39 @@ static tg_err
 prepare_on(sqlite_store *s, sq_conn *c, const char *coll, const char *fmt, sqlite3_stmt **out)
 {
     char t[TABLE_MAX], sql[SQL_MAX];
+    int n = c->n_cached;
+    tg_err err;
 
+    for (int i = 0; i < n; i++)
+        if (c->cache[i].fmt == fmt && strcmp(c->cache[i].coll, coll) == 0) {
+            *out = c->cache[i].stmt;
+            return TG_OK;
+        }
     table_name(s, coll, t);
     snprintf(sql, sizeof(sql), fmt, t);
-    return prepare(c, sql, out);
+    err = prepare(c, sql, out);
+    /* newly kept: findable by format from now on (without the copy, by its text only) */
+    if (err == TG_OK && c->n_cached == n + 1 && (c->cache[n].coll = tg_strdup(coll)) != NULL)
+        c->cache[n].fmt = fmt;
+    return err;
+}
+
+/* BEGIN IMMEDIATE, COMMIT or ROLLBACK, as a kept statement: parsed on every write, they showed
+ * in profiles. */
+static tg_err
+txn_step(sq_conn *c, const char *sql, const char *what)
+{
+    sqlite3_stmt *stmt = NULL;
+    tg_err err = prepare(c, sql, &stmt);
+    int rc;
+
+    if (err != TG_OK)
+        return err;
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sql_err(c->db, rc, what);
+    stmt_done(c, stmt);
+    return err;
 }
 
 static tg_err
@@ -359,6 +425,7 @@ sqlite_open(const char *location, const char *dbname, void **impl)
     if (s == NULL)
         return TG_ENOMEM;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->path = tg_strdup(location);
     s->dbname = tg_strdup(dbname);
@@ -379,6 +446,7 @@ out:
         free(s->dbname);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->write_mu);
         free(s);
     }
     return err;
@@ -392,6 +460,7 @@ sqlite_close(void *impl)
     /* Every call returns its connection before returning, so all are idle now. */
     for (int i = 0; i < s->n_idle; i++)
         conn_close(s->idle[i]);
+    conn_close(s->writer);
     for (size_t i = 0; i < s->n_tables; i++)
         free(s->tables[i]);
     free(s->tables);
@@ -399,6 +468,7 @@ sqlite_close(void *impl)
     free(s->dbname);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->write_mu);
     free(s);
 }
 
@@ -410,7 +480,7 @@ sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
     sq_conn *c = NULL;
     tg_err err;
 
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK)
         return err;
     table_name(s, coll, t);
@@ -425,7 +495,7 @@ sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
         if (err != TG_OK)
             break;
     }
-    conn_release(s, c);
+    end_op(s, c, true);
     return err;
 }
 
@@ -458,11 +528,11 @@ sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
     sq_conn *c = NULL;
     tg_err err;
 
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK)
         return err;
     err = insert_on(s, c, coll, doc, text);
-    conn_release(s, c);
+    end_op(s, c, true);
     return err;
 }
 
@@ -475,7 +545,7 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, false, &c);
     if (err != TG_OK)
         return err;
     err = prepare_on(s, c, coll,
@@ -489,7 +559,7 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
     err = step_doc(c->db, stmt, "get", out);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_op(s, c, false);
     return err;
 }
 
@@ -503,7 +573,7 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, false, &c);
     if (err != TG_OK)
         return err;
     /* Same expression as the unique index so the planner uses it; json_type excludes objects
@@ -522,7 +592,7 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     err = step_doc(c->db, stmt, "find_one", out);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_op(s, c, false);
     return err;
 }
 
@@ -581,19 +651,19 @@ sqlite_update(void *impl, const char *coll, const char *id, const json_t *set_fi
     sq_conn *c = NULL;
     tg_err err;
 
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK)
         return err;
-    err = exec(c->db, "BEGIN IMMEDIATE", "begin");
+    err = txn_step(c, "BEGIN IMMEDIATE", "begin");
     if (err != TG_OK)
         goto out;
     err = update_locked(s, c, coll, id, set_fields);
     if (err == TG_OK)
-        err = exec(c->db, "COMMIT", "commit");
+        err = txn_step(c, "COMMIT", "commit");
     if (err != TG_OK && !sqlite3_get_autocommit(c->db))
-        (void)exec(c->db, "ROLLBACK", "rollback");
+        (void)txn_step(c, "ROLLBACK", "rollback");
 out:
-    conn_release(s, c);
+    end_op(s, c, true);
     return err;
 }
 
@@ -606,7 +676,7 @@ sqlite_remove(void *impl, const char *coll, const char *id)
     tg_err err;
     int rc;
 
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK)
         return err;
     err = prepare_on(s, c, coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at", &stmt);
@@ -629,7 +699,7 @@ sqlite_remove(void *impl, const char *coll, const char *id)
     }
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_op(s, c, true);
     return err;
 }
 
@@ -685,13 +755,13 @@ sqlite_consume(void *impl, const char *coll, const char *id, const char *consume
     *taken = false;
     if (set_fields != NULL && (patch = json_dumps(set_fields, JSON_COMPACT)) == NULL)
         return TG_ENOMEM;
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK) {
         free(patch);
         return err;
     }
     /* the take and the insert commit together, or neither */
-    if (txn && (err = exec(c->db, "BEGIN IMMEDIATE", "begin")) != TG_OK)
+    if (txn && (err = txn_step(c, "BEGIN IMMEDIATE", "begin")) != TG_OK)
         goto out;
     /* The one atomic take: only a live, untaken row changes, and it comes back changed. */
     err = prepare_on(s, c, coll,
@@ -714,7 +784,7 @@ sqlite_consume(void *impl, const char *coll, const char *id, const char *consume
     if (err == TG_OK && txn)
         err = insert_on(s, c, coll, new_doc, new_text);
 end_txn:
-    if (txn && exec(c->db, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK &&
+    if (txn && txn_step(c, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK &&
         err == TG_OK)
         err = TG_EIO;
     if (err == TG_OK) {
@@ -727,7 +797,7 @@ end_txn:
         err = consume_replay(s, c, coll, id, consumer, now, out);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_op(s, c, true);
     free(patch);
     return err;
 }
@@ -742,7 +812,7 @@ sqlite_purge_expired(void *impl, const char *coll, int64_t *purged)
     int rc;
 
     *purged = 0;
-    err = begin_op(s, coll, &c);
+    err = begin_op(s, coll, true, &c);
     if (err != TG_OK)
         return err;
     err = prepare_on(s, c, coll,
@@ -757,7 +827,7 @@ sqlite_purge_expired(void *impl, const char *coll, int64_t *purged)
         *purged = sqlite3_changes64(c->db);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_op(s, c, true);
     return err;
 }
 

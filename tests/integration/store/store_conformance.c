@@ -23,6 +23,8 @@
 
 #define RACE_THREADS 8
 #define RACE_ROUNDS 20
+#define WRITER_THREADS 8
+#define WRITER_OPS 40
 
 static const char *store_url;
 static char dbname[64];
@@ -489,6 +491,87 @@ test_consume_race(void **state)
 }
 
 /* A request resent while the first attempt is still running must not be refused. */
+/* One writer thread's work for test_concurrent_writers: per document an insert, an update and
+ * a consume that inserts a successor, each on handle h; the first failure is kept. */
+typedef struct writer_arg {
+    store *h;
+    int t;
+    tg_err err;
+    const char *what;
+} writer_arg;
+
+static void *
+writer_run(void *p)
+{
+    writer_arg *a = p;
+
+    for (int i = 0; i < WRITER_OPS && a->err == TG_OK; i++) {
+        char id[32], next[40], consumer[32];
+        json_t *doc, *set, *succ, *got = NULL;
+        bool taken = false;
+
+        snprintf(id, sizeof(id), "w%d_%d", a->t, i);
+        snprintf(next, sizeof(next), "%s_next", id);
+        snprintf(consumer, sizeof(consumer), "c%d_%d", a->t, i);
+        doc = json_pack("{s:s, s:i}", "_id", id, "n", 0);
+        set = json_pack("{s:i}", "n", 1);
+        succ = json_pack("{s:s}", "_id", next);
+        if ((a->err = store_insert(a->h, "writers", doc)) != TG_OK)
+            a->what = "insert";
+        else if ((a->err = store_update(a->h, "writers", id, set)) != TG_OK)
+            a->what = "update";
+        else if ((a->err = store_consume_insert(a->h, "writers", id, consumer, NULL, succ, &taken,
+                                                &got)) != TG_OK || !taken)
+            a->what = "consume_insert";
+        if (a->err == TG_OK && !taken)
+            a->err = TG_EINTERNAL;
+        json_decref(got);
+        json_decref(doc);
+        json_decref(set);
+        json_decref(succ);
+    }
+    return NULL;
+}
+
+/* Writers at once from many threads and from a second handle on the same store (as a second
+ * replica would open it): none waits out a lock timeout or fails, and every write is there. */
+static void
+test_concurrent_writers(void **state)
+{
+    pthread_t threads[WRITER_THREADS];
+    writer_arg args[WRITER_THREADS];
+    store *other = NULL;
+
+    (void)state;
+    assert_err(TG_OK, store_open(store_url, dbname, &other));
+    assert_err(TG_OK, store_collection_ensure(st, "writers", NULL));
+    for (int t = 0; t < WRITER_THREADS; t++) {
+        args[t] = (writer_arg){.h = t % 2 == 0 ? st : other, .t = t};
+        assert_int_equal(pthread_create(&threads[t], NULL, writer_run, &args[t]), 0);
+    }
+    for (int t = 0; t < WRITER_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    for (int t = 0; t < WRITER_THREADS; t++) {
+        if (args[t].err != TG_OK)
+            fail_msg("writer %d: %s failed: %s", t, args[t].what, tg_strerror(args[t].err));
+        for (int i = 0; i < WRITER_OPS; i++) {
+            char id[32], next[40], consumer[32];
+            json_t *got = NULL;
+
+            snprintf(id, sizeof(id), "w%d_%d", t, i);
+            snprintf(next, sizeof(next), "%s_next", id);
+            snprintf(consumer, sizeof(consumer), "c%d_%d", t, i);
+            assert_err(TG_OK, store_get(t % 2 == 0 ? other : st, "writers", id, &got));
+            assert_int_equal(json_integer_value(json_object_get(got, "n")), 1);
+            assert_string_equal(str_field(got, "consumed_by"), consumer);
+            json_decref(got);
+            assert_err(TG_OK, store_get(st, "writers", next, &got));
+            json_decref(got);
+        }
+    }
+    store_close(other);
+}
+
 static void
 test_consume_race_same_consumer(void **state)
 {
@@ -763,6 +846,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_consume_insert),
         cmocka_unit_test(test_consume_race),
         cmocka_unit_test(test_consume_race_same_consumer),
+        cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_hostile_values),
         cmocka_unit_test(test_invalid_names),
         cmocka_unit_test(test_invalid_documents),
