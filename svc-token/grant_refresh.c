@@ -263,7 +263,7 @@ usable_token(bus_ctx *ctx, const token_app *app, const token_client_auth *auth,
     *out = NULL;
     if (strlen(token) > RT_MAX)
         return invalid_rt(ctx, "too long");
-    if ((err = token_hash_id(token, id)) != TG_OK)
+    if ((err = token_refresh_id(token, id)) != TG_OK)
         return err;
     err = store_get(app->st, TOKEN_COLL_REFRESH, id, &doc);
     if (err == TG_ENOTFOUND)

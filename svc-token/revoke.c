@@ -35,7 +35,7 @@ revoke_owned(const token_app *app, const config_client *client, const char *toke
     json_t *doc = NULL;
     char id[65];
 
-    if (strlen(token) > TOKEN_MAX || token_hash_id(token, id) != TG_OK ||
+    if (strlen(token) > TOKEN_MAX || token_refresh_id(token, id) != TG_OK ||
         store_get(app->st, TOKEN_COLL_REFRESH, id, &doc) != TG_OK) {
         LOG_INFO("revoke: unknown or expired token from client_id=%s", client->client_id);
         return;

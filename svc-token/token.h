@@ -153,8 +153,9 @@ tg_err token_issue_with_refresh(bus_ctx *ctx, const token_app *app, token_issue_
                                 Tollgate__Token__TokenReply *reply);
 
 /* ---- refresh tokens (store_refresh.c; contract.md §4.4, §21.1) ----
- * Tokens are "v1." + base64url(32 random bytes); the store keeps only the hex SHA-256 as _id
- * of TOKEN_COLL_REFRESH, with {family_id, client_id, user_id, audience, scope, issued_at,
+ * Tokens are "v1." + their issue time (16 hex digits, epoch microseconds) + "." +
+ * base64url(32 random bytes); the store keeps only an id made of that time and 192 bits of the
+ * token's hex SHA-256 (token_refresh_id) as _id of TOKEN_COLL_REFRESH, with {family_id, client_id, user_id, audience, scope, issued_at,
  * family_expires_at?, expires_at?, rotating}. A family {_id, revoked, client_id, user_id,
  * expires_at?} groups a token and all its rotated successors; revoking it voids them all. */
 #define TOKEN_RT_ERROR "Unknown or invalid refresh token."
@@ -175,8 +176,11 @@ tg_err token_refresh_family_new(bus_ctx *ctx, const token_app *app, const config
 tg_err token_refresh_issue(bus_ctx *ctx, const token_app *app, const config_client *client,
                            const char *family_id, int64_t family_expires_at, const char *user_id,
                            const char *audience, const char *scope, char **out, char **id_out);
-/* The hex SHA-256 id of a token (userinfo and refresh tokens). */
+/* The hex SHA-256 id of a token (userinfo tokens, codes). */
 tg_err token_hash_id(const char *token, char id[65]);
+/* The id of a refresh token in TOKEN_COLL_REFRESH: its issue time then its hash, so tokens
+ * issued together are stored together; tokens of the older "v1.<secret>" form by hash alone. */
+tg_err token_refresh_id(const char *token, char id[65]);
 /* Marks family revoked. TG_ENOTFOUND when it does not exist (any more). */
 tg_err token_refresh_family_revoke(const token_app *app, const char *family_id);
 /* Auth0's limit (refresh_cap.c): at most TOKEN_REFRESH_CAP live refresh-token families per

@@ -198,6 +198,14 @@ tg_free_secret_str(char *s)
 }
 
 int64_t
+tg_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 tg_now_ms(void)
 {
     struct timespec ts;

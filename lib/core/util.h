@@ -40,6 +40,7 @@ void tg_free_secret(void *p, size_t len);
 void tg_free_secret_str(char *s);
 
 int64_t tg_now_ms(void); /* wall clock, epoch milliseconds */
+int64_t tg_now_us(void); /* wall clock, epoch microseconds */
 int64_t tg_now_s(void);  /* wall clock, epoch seconds */
 int64_t tg_monotonic_ms(void);
 

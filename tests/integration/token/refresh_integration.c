@@ -743,6 +743,92 @@ test_user_state_without_openid(void **state)
     free(rt2);
 }
 
+/* Whether rt is "v1." + 16 lowercase hex digits + "." + a base64url secret of 32 bytes. */
+static bool
+is_stamped(const char *rt)
+{
+    const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    return strncmp(rt, "v1.", 3) == 0 && strspn(rt + 3, "0123456789abcdef") == 16 &&
+           rt[19] == '.' && strlen(rt + 20) == 43 && strspn(rt + 20, b64) == 43;
+}
+
+static void
+test_stamped_tokens_and_ids(void **state)
+{
+    char *rt1 = login_rt("rot-id"), *rt2, id1[65], id2[65], hash[65], forged[128];
+    json_t *doc = NULL;
+    (void)state;
+
+    rt2 = refresh("rot-id", rt1);
+    assert_true(is_stamped(rt1));
+    assert_true(is_stamped(rt2));
+    /* the id: the stamp, then the first 48 hex digits of the token's SHA-256 */
+    assert_int_equal(token_refresh_id(rt1, id1), TG_OK);
+    assert_int_equal(token_refresh_id(rt2, id2), TG_OK);
+    assert_int_equal(token_hash_id(rt1, hash), TG_OK);
+    assert_memory_equal(id1, rt1 + 3, 16);
+    assert_memory_equal(id1 + 16, hash, 48);
+    assert_true(strcmp(id1, id2) < 0); /* issued later, stored after */
+    assert_int_equal(store_get(fx.app.st, TOKEN_COLL_REFRESH, id2, &doc), TG_OK);
+    json_decref(doc);
+
+    /* a stamp changed, a secret changed, a secret cut, an upper-case stamp: all unknown */
+    snprintf(forged, sizeof(forged), "%s", rt2);
+    forged[18] = forged[18] == '0' ? '1' : '0';
+    INVALID_RT(.client_id = "rot-id", .refresh_token = forged);
+    snprintf(forged, sizeof(forged), "%s", rt2);
+    forged[40] = forged[40] == 'A' ? 'B' : 'A';
+    INVALID_RT(.client_id = "rot-id", .refresh_token = forged);
+    snprintf(forged, sizeof(forged), "%.20s", rt2);
+    INVALID_RT(.client_id = "rot-id", .refresh_token = forged);
+    snprintf(forged, sizeof(forged), "v1.ABCDEF0123456789.%s", rt2 + 20);
+    INVALID_RT(.client_id = "rot-id", .refresh_token = forged);
+    /* none of that touched the chain */
+    free(refresh("rot-id", rt2));
+    free(rt1);
+    free(rt2);
+}
+
+/* A token of the older form ("v1." + secret, stored under its whole hash), as a store written
+ * before stamped tokens holds it: it still refreshes, rotates into a stamped one, and revokes. */
+static void
+test_older_tokens_still_work(void **state)
+{
+    const char *legacy = "v1.LegacyLegacyLegacyLegacyLegacyLegacyLega";
+    const char *legacy2 = "v1.OtherOtherOtherOtherOtherOtherOtherOther";
+    char *rt = login_rt("rot-id"), *next, id[65], legacy_id[65];
+    json_t *doc = NULL;
+    (void)state;
+
+    assert_int_equal(token_refresh_id(rt, id), TG_OK);
+    assert_int_equal(store_get(fx.app.st, TOKEN_COLL_REFRESH, id, &doc), TG_OK);
+    assert_int_equal(token_refresh_id(legacy, legacy_id), TG_OK);
+    assert_int_equal(token_hash_id(legacy, id), TG_OK);
+    assert_string_equal(legacy_id, id); /* no stamp: the whole hash */
+    json_object_set_new(doc, "_id", json_string(legacy_id));
+    assert_int_equal(store_insert(fx.app.st, TOKEN_COLL_REFRESH, doc), TG_OK);
+    next = refresh("rot-id", legacy);
+    assert_true(is_stamped(next));
+    INVALID_RT(.client_id = "rot-id", .refresh_token = legacy); /* rotated: reuse */
+    free(next);
+    free(rt);
+
+    /* and /oauth/revoke finds one */
+    rt = login_rt("web-id");
+    assert_int_equal(token_refresh_id(rt, id), TG_OK);
+    json_decref(doc);
+    assert_int_equal(store_get(fx.app.st, TOKEN_COLL_REFRESH, id, &doc), TG_OK);
+    assert_int_equal(token_hash_id(legacy2, legacy_id), TG_OK);
+    json_object_set_new(doc, "_id", json_string(legacy_id));
+    assert_int_equal(store_insert(fx.app.st, TOKEN_COLL_REFRESH, doc), TG_OK);
+    revoke_token("web-id", legacy2);
+    INVALID_RT(.client_id = "web-id", .refresh_token = legacy2);
+    INVALID_RT(.client_id = "web-id", .refresh_token = rt); /* the same family */
+    json_decref(doc);
+    free(rt);
+}
+
 int
 main(void)
 {
@@ -761,6 +847,8 @@ main(void)
         cmocka_unit_test_setup(test_tokens_valid_after_voids_everything, reset_user),
         cmocka_unit_test_setup(test_deleted_and_blocked_users, reset_user),
         cmocka_unit_test_setup(test_user_state_without_openid, reset_user),
+        cmocka_unit_test_setup(test_stamped_tokens_and_ids, reset_user),
+        cmocka_unit_test_setup(test_older_tokens_still_work, reset_user),
     };
     log_init("token-rt-test", TG_LOG_ERROR);
     return cmocka_run_group_tests_name("svc-token refresh tokens", tests, setup, teardown);
