@@ -596,6 +596,52 @@ out:
     return err;
 }
 
+/* The live document id, read on a connection inside its write transaction. */
+static tg_err
+doc_read(sqlite_store *s, sq_conn *c, const char *coll, const char *id, int64_t now, json_t **doc)
+{
+    sqlite3_stmt *stmt = NULL;
+    tg_err err;
+
+    err = prepare_on(s, c, coll,
+                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
+                     "AND (expires_at IS NULL OR expires_at > ?2)",
+                     &stmt);
+    if (err != TG_OK)
+        return err;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now);
+    err = step_doc(c->db, stmt, "read for update", doc);
+    stmt_done(c, stmt);
+    return err;
+}
+
+/* Writes doc back as document id (its expires_at column with it). */
+static tg_err
+doc_write(sqlite_store *s, sq_conn *c, const char *coll, const char *id, const json_t *doc)
+{
+    sqlite3_stmt *stmt = NULL;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    tg_err err;
+    int rc;
+
+    if (text == NULL)
+        return TG_ENOMEM;
+    err =
+        prepare_on(s, c, coll, "UPDATE \"%s\" SET doc = ?1, expires_at = ?2 WHERE id = ?3", &stmt);
+    if (err == TG_OK) {
+        sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
+        bind_expires(stmt, 2, doc);
+        sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_DONE)
+            err = sql_err(c->db, rc, "update");
+    }
+    stmt_done(c, stmt);
+    free(text);
+    return err;
+}
+
 /* Read-merge-write inside BEGIN IMMEDIATE (the write lock is taken first, so the row cannot
  * change in between). Merging in C gives exact $set semantics, which json_patch (a merge
  * patch: null deletes, objects merge) does not. */
@@ -603,44 +649,13 @@ static tg_err
 update_locked(sqlite_store *s, sq_conn *c, const char *coll, const char *id,
               const json_t *set_fields)
 {
-    sqlite3_stmt *stmt = NULL;
     json_t *doc = NULL;
-    char *text = NULL;
-    tg_err err;
-    int rc;
+    tg_err err = doc_read(s, c, coll, id, tg_now_s(), &doc);
 
-    err = prepare_on(s, c, coll,
-                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
-                     "AND (expires_at IS NULL OR expires_at > ?2)",
-                     &stmt);
-    if (err != TG_OK)
-        goto out;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, tg_now_s());
-    err = step_doc(c->db, stmt, "update read", &doc);
-    if (err != TG_OK)
-        goto out;
-    stmt_done(c, stmt);
-    stmt = NULL;
-    if (json_object_update(doc, (json_t *)set_fields) != 0 ||
-        (text = json_dumps(doc, JSON_COMPACT)) == NULL) {
-        err = TG_ENOMEM;
-        goto out;
-    }
-    err =
-        prepare_on(s, c, coll, "UPDATE \"%s\" SET doc = ?1, expires_at = ?2 WHERE id = ?3", &stmt);
-    if (err != TG_OK)
-        goto out;
-    sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-    bind_expires(stmt, 2, doc);
-    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE)
-        err = sql_err(c->db, rc, "update");
-out:
-    stmt_done(c, stmt);
+    if (err == TG_OK)
+        err = json_object_update(doc, (json_t *)set_fields) == 0 ? doc_write(s, c, coll, id, doc)
+                                                                  : TG_ENOMEM;
     json_decref(doc);
-    free(text);
     return err;
 }
 
@@ -703,102 +718,56 @@ out:
     return err;
 }
 
-/* After the atomic take found nothing to take: absent, or taken by this consumer (a resend,
- * TG_OK with the document) or by another (TG_ECONSUMED). */
-static tg_err
-consume_replay(sqlite_store *s, sq_conn *c, const char *coll, const char *id, const char *consumer,
-               int64_t now, json_t **out)
-{
-    sqlite3_stmt *stmt = NULL;
-    json_t *doc = NULL;
-    const json_t *by;
-    tg_err err;
-
-    err = prepare_on(s, c, coll,
-                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
-                     "AND (expires_at IS NULL OR expires_at > ?2)",
-                     &stmt);
-    if (err != TG_OK)
-        goto out;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, now);
-    err = step_doc(c->db, stmt, "consume read", &doc);
-    if (err != TG_OK)
-        goto out;
-    by = json_object_get(doc, "consumed_by");
-    if (!json_is_string(by) || strcmp(json_string_value(by), consumer) != 0) {
-        err = TG_ECONSUMED;
-        goto out;
-    }
-    *out = doc;
-    doc = NULL;
-out:
-    stmt_done(c, stmt);
-    json_decref(doc);
-    return err;
-}
-
+/*
+ * The take: read, check and write in one transaction under the write lock, so of many callers
+ * exactly one finds the document untaken. A document already taken by this consumer is a
+ * resend (TG_OK, *taken false, nothing written); by another, TG_ECONSUMED. The checks and the
+ * merge are done in C on the one parsed document: SQLite's JSON functions parsed it three times
+ * (json_extract, json_set, json_patch) and RETURNING materialized it once more.
+ */
 static tg_err
 sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer,
                const json_t *set_fields, const json_t *new_doc, const char *new_text,
                bool *taken, json_t **out)
 {
     sqlite_store *s = impl;
-    sqlite3_stmt *stmt = NULL;
     sq_conn *c = NULL;
     int64_t now = tg_now_s();
-    char *patch = NULL;
-    bool txn = new_doc != NULL;
+    json_t *doc = NULL;
+    const json_t *by;
     tg_err err;
 
     *out = NULL;
     *taken = false;
-    if (set_fields != NULL && (patch = json_dumps(set_fields, JSON_COMPACT)) == NULL)
-        return TG_ENOMEM;
     err = begin_op(s, coll, true, &c);
-    if (err != TG_OK) {
-        free(patch);
-        return err;
-    }
-    /* the take and the insert commit together, or neither */
-    if (txn && (err = txn_step(c, "BEGIN IMMEDIATE", "begin")) != TG_OK)
-        goto out;
-    /* The one atomic take: only a live, untaken row changes, and it comes back changed. */
-    err = prepare_on(s, c, coll,
-                     "UPDATE \"%s\" SET doc = json_patch(json_set(doc, '$.consumed_by', ?2, "
-                     "'$.consumed_at', ?3), ?4) WHERE id = ?1 "
-                     "AND json_extract(doc, '$.consumed_by') IS NULL "
-                     "AND (expires_at IS NULL OR expires_at > ?3) RETURNING doc",
-                     &stmt);
     if (err != TG_OK)
-        goto end_txn;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, consumer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, now);
-    sqlite3_bind_text(stmt, 4, patch != NULL ? patch : "{}", -1, SQLITE_STATIC);
-    err = step_doc(c->db, stmt, "consume", out);
-    if (err == TG_OK && sqlite3_step(stmt) != SQLITE_DONE)
-        err = sql_err(c->db, sqlite3_errcode(c->db), "consume");
-    stmt_done(c, stmt);
-    stmt = NULL;
-    if (err == TG_OK && txn)
-        err = insert_on(s, c, coll, new_doc, new_text);
-end_txn:
-    if (txn && txn_step(c, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK &&
-        err == TG_OK)
+        return err;
+    if ((err = txn_step(c, "BEGIN IMMEDIATE", "begin")) != TG_OK)
+        goto out;
+    err = doc_read(s, c, coll, id, now, &doc);
+    by = err == TG_OK ? json_object_get(doc, "consumed_by") : NULL;
+    if (err != TG_OK || (by != NULL && !json_is_null(by))) {
+        if (err == TG_OK && !(json_is_string(by) && strcmp(json_string_value(by), consumer) == 0))
+            err = TG_ECONSUMED;
+    } else if (json_object_set_new(doc, "consumed_by", json_string(consumer)) != 0 ||
+               json_object_set_new(doc, "consumed_at", json_integer((json_int_t)now)) != 0 ||
+               (set_fields != NULL && json_object_update(doc, (json_t *)set_fields) != 0)) {
+        err = TG_ENOMEM;
+    } else if ((err = doc_write(s, c, coll, id, doc)) == TG_OK &&
+               (new_doc == NULL || (err = insert_on(s, c, coll, new_doc, new_text)) == TG_OK)) {
+        *taken = true; /* the take and the insert commit together, or neither */
+    }
+    if (txn_step(c, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK && err == TG_OK)
         err = TG_EIO;
     if (err == TG_OK) {
-        *taken = true;
+        *out = doc;
+        doc = NULL;
     } else {
-        json_decref(*out);
-        *out = NULL;
+        *taken = false;
     }
-    if (err == TG_ENOTFOUND)
-        err = consume_replay(s, c, coll, id, consumer, now, out);
 out:
-    stmt_done(c, stmt);
+    json_decref(doc);
     end_op(s, c, true);
-    free(patch);
     return err;
 }
 
