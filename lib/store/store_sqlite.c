@@ -6,8 +6,9 @@
  * without the field never collide (the MongoDB driver uses sparse indexes to match).
  *
  * Identifiers in SQL text are only names store.c has validated ([A-Za-z0-9_]); every value is
- * a bound parameter. Connections come from a small pool (opened lazily up to POOL_MAX; a
- * caller waits when all are busy), each used by one thread at a time.
+ * a bound parameter. Reads take a connection from a small pool (opened lazily up to POOL_MAX; a
+ * caller waits when all are busy), each used by one thread at a time; writes all run on one
+ * more connection, batched (see write_run).
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -46,8 +47,12 @@ typedef struct sqlite_store {
     char *dbname;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_mutex_t write_mu; /* held by this process's one writer; see begin_op */
-    sq_conn *writer;          /* the connection every write uses, under write_mu */
+    /* writes: see write_run */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    struct wjob *q_head, **q_tail; /* writes waiting for the next batch */
+    bool leading;                  /* a thread is running a batch */
+    sq_conn *writer;               /* the connection every write uses, by the leader only */
     sq_conn *idle[POOL_MAX];
     int n_idle;
     int n_open;
@@ -230,55 +235,20 @@ table_ensure(sqlite_store *s, sq_conn *c, const char *coll)
     return table_remember(s, coll);
 }
 
-static tg_err txn_step(sq_conn *c, const char *sql, const char *what);
-
-/*
- * Acquires a connection whose collection table exists. An operation that writes gets the
- * process's one writing connection, under the write lock until end_op:
- * - SQLite admits one writer at a time and makes the others wait in its busy handler, which
- *   sleeps for a millisecond and more; writers of one process queue on a mutex instead, woken
- *   the moment it is free. (Writers in other processes sharing the file still meet the busy
- *   handler.)
- * - A connection drops its page cache whenever another one has written since its last
- *   transaction; with every write on one connection, that connection's cache stays warm, so a
- *   write reads the B-tree pages it changes from memory, not from the WAL and the file.
- */
+/* Acquires a pooled connection, for a read, whose collection table exists. */
 static tg_err
-begin_op(sqlite_store *s, const char *coll, bool write, sq_conn **out)
+begin_read(sqlite_store *s, const char *coll, sq_conn **out)
 {
     sq_conn *c = NULL;
     tg_err err;
 
     *out = NULL;
-    if (write) {
-        pthread_mutex_lock(&s->write_mu);
-        err = s->writer != NULL ? TG_OK : conn_open(s->path, &s->writer);
-        c = s->writer;
-    } else {
-        err = conn_acquire(s, &c);
-    }
-    if (err == TG_OK && (err = table_ensure(s, c, coll)) != TG_OK && !write)
+    err = conn_acquire(s, &c);
+    if (err == TG_OK && (err = table_ensure(s, c, coll)) != TG_OK)
         conn_release(s, c);
-    if (err != TG_OK) {
-        if (write)
-            pthread_mutex_unlock(&s->write_mu);
-        return err;
-    }
-    *out = c;
-    return TG_OK;
-}
-
-static void
-end_op(sqlite_store *s, sq_conn *c, bool write)
-{
-    if (!write) {
-        conn_release(s, c);
-        return;
-    }
-    /* a COMMIT that failed leaves its transaction open: never hand that to the next writer */
-    if (!sqlite3_get_autocommit(c->db))
-        (void)txn_step(c, "ROLLBACK", "rollback");
-    pthread_mutex_unlock(&s->write_mu);
+    if (err == TG_OK)
+        *out = c;
+    return err;
 }
 
 /* The statement for sql on c: the cached one (reset by stmt_done after its last use), else a
@@ -425,7 +395,9 @@ sqlite_open(const char *location, const char *dbname, void **impl)
     if (s == NULL)
         return TG_ENOMEM;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    s->q_tail = &s->q_head;
     pthread_cond_init(&s->cv, NULL);
     s->path = tg_strdup(location);
     s->dbname = tg_strdup(dbname);
@@ -446,7 +418,8 @@ out:
         free(s->dbname);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
-        pthread_mutex_destroy(&s->write_mu);
+        pthread_mutex_destroy(&s->q_mu);
+        pthread_cond_destroy(&s->q_cv);
         free(s);
     }
     return err;
@@ -468,38 +441,156 @@ sqlite_close(void *impl)
     free(s->dbname);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
     free(s);
 }
 
-static tg_err
-sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
-{
-    sqlite_store *s = impl;
-    char t[TABLE_MAX], sql[SQL_MAX];
-    sq_conn *c = NULL;
-    tg_err err;
 
-    err = begin_op(s, coll, true, &c);
-    if (err != TG_OK)
-        return err;
-    table_name(s, coll, t);
-    for (size_t i = 0; unique_fields != NULL && unique_fields[i] != NULL; i++) {
-        const char *f = unique_fields[i];
+
+/* ---- writes ------------------------------------------------------------------------------
+ *
+ * Every write runs on one connection, the process's writer, inside a transaction, and writes
+ * that arrive while one is running are committed together (group commit):
+ * - SQLite admits one writer at a time; writers of one process that met in SQLite's busy
+ *   handler slept a millisecond and more per retry. They queue here instead.
+ * - A write is a job; the thread that finds no batch running takes every queued job, runs each
+ *   inside a savepoint of one transaction (a job that fails is rolled back alone), commits
+ *   once, and wakes their threads. A job is answered only after its batch's COMMIT, so a write
+ *   that returns TG_OK is as durable as one committed alone.
+ * - One connection writes, so its page cache is never invalidated by another's commit.
+ * (Writers in other processes sharing the file still meet SQLite's busy handler.)
+ */
+typedef tg_err (*wjob_fn)(sqlite_store *s, sq_conn *c, void *arg);
+
+typedef struct wjob {
+    wjob_fn run;
+    void *arg;
+    const char *coll;
+    tg_err err;
+    bool done;
+    struct wjob *next;
+} wjob;
+
+static void
+batch_fail(wjob *batch, tg_err err)
+{
+    for (wjob *j = batch; j != NULL; j = j->next)
+        if (j->err == TG_OK)
+            j->err = err;
+}
+
+/* Runs a batch on the writer: tables first (DDL commits on its own), then one transaction. */
+static void
+batch_run(sqlite_store *s, wjob *batch)
+{
+    bool single = batch->next == NULL;
+    tg_err err = TG_OK;
+    sq_conn *c;
+
+    if (s->writer == NULL && (err = conn_open(s->path, &s->writer)) != TG_OK) {
+        batch_fail(batch, err);
+        return;
+    }
+    c = s->writer;
+    for (wjob *j = batch; j != NULL; j = j->next)
+        j->err = table_ensure(s, c, j->coll);
+    if ((err = txn_step(c, "BEGIN IMMEDIATE", "begin")) != TG_OK) {
+        batch_fail(batch, err);
+        return;
+    }
+    for (wjob *j = batch; j != NULL; j = j->next) {
+        if (j->err != TG_OK)
+            continue;
+        if (!single && (j->err = txn_step(c, "SAVEPOINT job", "savepoint")) != TG_OK)
+            continue;
+        j->err = j->run(s, c, j->arg);
+        if (!single && j->err != TG_OK && txn_step(c, "ROLLBACK TO job", "rollback to") != TG_OK)
+            err = TG_EIO; /* cannot undo this job alone: nothing of the batch may commit */
+        if (!single && txn_step(c, "RELEASE job", "release") != TG_OK)
+            err = TG_EIO;
+    }
+    if (err == TG_OK && !(single && batch->err != TG_OK))
+        err = txn_step(c, "COMMIT", "commit");
+    else if (err == TG_OK)
+        err = batch->err; /* one job, failed: roll it back below */
+    if (err != TG_OK) {
+        if (!sqlite3_get_autocommit(c->db))
+            (void)txn_step(c, "ROLLBACK", "rollback");
+        batch_fail(batch, err);
+    }
+}
+
+/* Runs run(s, writer, arg) as a write of collection coll; returns its result once committed. */
+static tg_err
+write_run(sqlite_store *s, const char *coll, wjob_fn run, void *arg)
+{
+    wjob job = {.run = run, .arg = arg, .coll = coll};
+
+    pthread_mutex_lock(&s->q_mu);
+    *s->q_tail = &job;
+    s->q_tail = &job.next;
+    while (!job.done) {
+        wjob *batch;
+
+        if (s->leading) {
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
+            continue;
+        }
+        /* lead one batch (it holds this job), then let a waiting thread lead the next */
+        s->leading = true;
+        batch = s->q_head;
+        s->q_head = NULL;
+        s->q_tail = &s->q_head;
+        pthread_mutex_unlock(&s->q_mu);
+        batch_run(s, batch);
+        pthread_mutex_lock(&s->q_mu);
+        for (wjob *j = batch, *next; j != NULL; j = next) {
+            next = j->next;
+            j->done = true; /* its thread reads it only after we release q_mu */
+        }
+        s->leading = false;
+        pthread_cond_broadcast(&s->q_cv);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return job.err;
+}
+
+typedef struct ensure_arg {
+    const char *coll;
+    const char *const *unique_fields;
+} ensure_arg;
+
+static tg_err
+ensure_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    const ensure_arg *a = arg;
+    char t[TABLE_MAX], sql[SQL_MAX];
+    tg_err err = TG_OK;
+
+    table_name(s, a->coll, t);
+    for (size_t i = 0; a->unique_fields != NULL && a->unique_fields[i] != NULL && err == TG_OK;
+         i++) {
+        const char *f = a->unique_fields[i];
 
         snprintf(
             sql, sizeof(sql),
             "CREATE UNIQUE INDEX IF NOT EXISTS \"%s__u_%s\" ON \"%s\"(json_extract(doc,'$.%s'))", t,
             f, t, f);
         err = exec(c->db, sql, "create unique index");
-        if (err != TG_OK)
-            break;
     }
-    end_op(s, c, true);
     return err;
 }
 
-/* The insert itself, on a connection the caller holds (sqlite_insert, sqlite_consume). */
+static tg_err
+sqlite_ensure(void *impl, const char *coll, const char *const *unique_fields)
+{
+    ensure_arg a = {.coll = coll, .unique_fields = unique_fields};
+
+    return write_run(impl, coll, ensure_job, &a);
+}
+
+/* The insert itself, on a connection the caller holds (insert_job, consume_job). */
 static tg_err
 insert_on(sqlite_store *s, sq_conn *c, const char *coll, const json_t *doc, const char *text)
 {
@@ -521,19 +612,26 @@ insert_on(sqlite_store *s, sq_conn *c, const char *coll, const json_t *doc, cons
     return err;
 }
 
+typedef struct insert_arg {
+    const char *coll;
+    const json_t *doc;
+    const char *text;
+} insert_arg;
+
+static tg_err
+insert_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    const insert_arg *a = arg;
+
+    return insert_on(s, c, a->coll, a->doc, a->text);
+}
+
 static tg_err
 sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
 {
-    sqlite_store *s = impl;
-    sq_conn *c = NULL;
-    tg_err err;
+    insert_arg a = {.coll = coll, .doc = doc, .text = text};
 
-    err = begin_op(s, coll, true, &c);
-    if (err != TG_OK)
-        return err;
-    err = insert_on(s, c, coll, doc, text);
-    end_op(s, c, true);
-    return err;
+    return write_run(impl, coll, insert_job, &a);
 }
 
 static tg_err
@@ -545,7 +643,7 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, false, &c);
+    err = begin_read(s, coll, &c);
     if (err != TG_OK)
         return err;
     err = prepare_on(s, c, coll,
@@ -559,7 +657,7 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
     err = step_doc(c->db, stmt, "get", out);
 out:
     stmt_done(c, stmt);
-    end_op(s, c, false);
+    conn_release(s, c);
     return err;
 }
 
@@ -573,7 +671,7 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     tg_err err;
 
     *out = NULL;
-    err = begin_op(s, coll, false, &c);
+    err = begin_read(s, coll, &c);
     if (err != TG_OK)
         return err;
     /* Same expression as the unique index so the planner uses it; json_type excludes objects
@@ -592,7 +690,7 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     err = step_doc(c->db, stmt, "find_one", out);
 out:
     stmt_done(c, stmt);
-    end_op(s, c, false);
+    conn_release(s, c);
     return err;
 }
 
@@ -659,45 +757,44 @@ update_locked(sqlite_store *s, sq_conn *c, const char *coll, const char *id,
     return err;
 }
 
-static tg_err
-sqlite_update(void *impl, const char *coll, const char *id, const json_t *set_fields)
-{
-    sqlite_store *s = impl;
-    sq_conn *c = NULL;
-    tg_err err;
+typedef struct update_arg {
+    const char *coll, *id;
+    const json_t *set_fields;
+} update_arg;
 
-    err = begin_op(s, coll, true, &c);
-    if (err != TG_OK)
-        return err;
-    err = txn_step(c, "BEGIN IMMEDIATE", "begin");
-    if (err != TG_OK)
-        goto out;
-    err = update_locked(s, c, coll, id, set_fields);
-    if (err == TG_OK)
-        err = txn_step(c, "COMMIT", "commit");
-    if (err != TG_OK && !sqlite3_get_autocommit(c->db))
-        (void)txn_step(c, "ROLLBACK", "rollback");
-out:
-    end_op(s, c, true);
-    return err;
+static tg_err
+update_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    const update_arg *a = arg;
+
+    return update_locked(s, c, a->coll, a->id, a->set_fields);
 }
 
 static tg_err
-sqlite_remove(void *impl, const char *coll, const char *id)
+sqlite_update(void *impl, const char *coll, const char *id, const json_t *set_fields)
 {
-    sqlite_store *s = impl;
+    update_arg a = {.coll = coll, .id = id, .set_fields = set_fields};
+
+    return write_run(impl, coll, update_job, &a);
+}
+
+typedef struct remove_arg {
+    const char *coll, *id;
+} remove_arg;
+
+static tg_err
+remove_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    const remove_arg *a = arg;
     sqlite3_stmt *stmt = NULL;
-    sq_conn *c = NULL;
     tg_err err;
     int rc;
 
-    err = begin_op(s, coll, true, &c);
+    err = prepare_on(s, c, a->coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at",
+                     &stmt);
     if (err != TG_OK)
         return err;
-    err = prepare_on(s, c, coll, "DELETE FROM \"%s\" WHERE id = ?1 RETURNING expires_at", &stmt);
-    if (err != TG_OK)
-        goto out;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 1, a->id, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
         err = TG_ENOTFOUND;
@@ -712,10 +809,16 @@ sqlite_remove(void *impl, const char *coll, const char *id)
         if (rc != SQLITE_DONE)
             err = sql_err(c->db, rc, "delete");
     }
-out:
     stmt_done(c, stmt);
-    end_op(s, c, true);
-    return err;
+    return err; /* an expired row stays for the purge: the job's failure rolls its delete back */
+}
+
+static tg_err
+sqlite_remove(void *impl, const char *coll, const char *id)
+{
+    remove_arg a = {.coll = coll, .id = id};
+
+    return write_run(impl, coll, remove_job, &a);
 }
 
 /*
@@ -725,78 +828,102 @@ out:
  * merge are done in C on the one parsed document: SQLite's JSON functions parsed it three times
  * (json_extract, json_set, json_patch) and RETURNING materialized it once more.
  */
+/*
+ * The take: read, check and write in one transaction on the writer, so of many callers exactly
+ * one finds the document untaken. A document already taken by this consumer is a resend (TG_OK,
+ * *taken false, nothing written); by another, TG_ECONSUMED. The checks and the merge are done
+ * in C on the one parsed document: SQLite's JSON functions parsed it three times (json_extract,
+ * json_set, json_patch) and RETURNING materialized it once more.
+ */
+typedef struct consume_arg {
+    const char *coll, *id, *consumer;
+    const json_t *set_fields, *new_doc;
+    const char *new_text;
+    bool taken;
+    json_t *doc;
+} consume_arg;
+
+static tg_err
+consume_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    consume_arg *a = arg;
+    int64_t now = tg_now_s();
+    const json_t *by;
+    tg_err err;
+
+    a->taken = false;
+    json_decref(a->doc);
+    a->doc = NULL;
+    if ((err = doc_read(s, c, a->coll, a->id, now, &a->doc)) != TG_OK)
+        return err;
+    by = json_object_get(a->doc, "consumed_by");
+    if (by != NULL && !json_is_null(by))
+        return json_is_string(by) && strcmp(json_string_value(by), a->consumer) == 0
+                   ? TG_OK
+                   : TG_ECONSUMED;
+    if (json_object_set_new(a->doc, "consumed_by", json_string(a->consumer)) != 0 ||
+        json_object_set_new(a->doc, "consumed_at", json_integer((json_int_t)now)) != 0 ||
+        (a->set_fields != NULL && json_object_update(a->doc, (json_t *)a->set_fields) != 0))
+        return TG_ENOMEM;
+    if ((err = doc_write(s, c, a->coll, a->id, a->doc)) != TG_OK)
+        return err;
+    /* the take and the insert commit together, or neither */
+    if (a->new_doc != NULL && (err = insert_on(s, c, a->coll, a->new_doc, a->new_text)) != TG_OK)
+        return err;
+    a->taken = true;
+    return TG_OK;
+}
+
 static tg_err
 sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer,
                const json_t *set_fields, const json_t *new_doc, const char *new_text,
                bool *taken, json_t **out)
 {
-    sqlite_store *s = impl;
-    sq_conn *c = NULL;
-    int64_t now = tg_now_s();
-    json_t *doc = NULL;
-    const json_t *by;
-    tg_err err;
+    consume_arg a = {.coll = coll, .id = id, .consumer = consumer, .set_fields = set_fields,
+                     .new_doc = new_doc, .new_text = new_text};
+    tg_err err = write_run(impl, coll, consume_job, &a);
 
-    *out = NULL;
-    *taken = false;
-    err = begin_op(s, coll, true, &c);
+    *taken = err == TG_OK && a.taken;
+    *out = err == TG_OK ? a.doc : NULL;
+    if (err != TG_OK)
+        json_decref(a.doc);
+    return err;
+}
+
+typedef struct purge_arg {
+    const char *coll;
+    int64_t purged;
+} purge_arg;
+
+static tg_err
+purge_job(sqlite_store *s, sq_conn *c, void *arg)
+{
+    purge_arg *a = arg;
+    sqlite3_stmt *stmt = NULL;
+    tg_err err;
+    int rc;
+
+    err = prepare_on(s, c, a->coll,
+                     "DELETE FROM \"%s\" WHERE expires_at IS NOT NULL AND expires_at <= ?1", &stmt);
     if (err != TG_OK)
         return err;
-    if ((err = txn_step(c, "BEGIN IMMEDIATE", "begin")) != TG_OK)
-        goto out;
-    err = doc_read(s, c, coll, id, now, &doc);
-    by = err == TG_OK ? json_object_get(doc, "consumed_by") : NULL;
-    if (err != TG_OK || (by != NULL && !json_is_null(by))) {
-        if (err == TG_OK && !(json_is_string(by) && strcmp(json_string_value(by), consumer) == 0))
-            err = TG_ECONSUMED;
-    } else if (json_object_set_new(doc, "consumed_by", json_string(consumer)) != 0 ||
-               json_object_set_new(doc, "consumed_at", json_integer((json_int_t)now)) != 0 ||
-               (set_fields != NULL && json_object_update(doc, (json_t *)set_fields) != 0)) {
-        err = TG_ENOMEM;
-    } else if ((err = doc_write(s, c, coll, id, doc)) == TG_OK &&
-               (new_doc == NULL || (err = insert_on(s, c, coll, new_doc, new_text)) == TG_OK)) {
-        *taken = true; /* the take and the insert commit together, or neither */
-    }
-    if (txn_step(c, err == TG_OK ? "COMMIT" : "ROLLBACK", "end") != TG_OK && err == TG_OK)
-        err = TG_EIO;
-    if (err == TG_OK) {
-        *out = doc;
-        doc = NULL;
-    } else {
-        *taken = false;
-    }
-out:
-    json_decref(doc);
-    end_op(s, c, true);
+    sqlite3_bind_int64(stmt, 1, tg_now_s());
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        err = sql_err(c->db, rc, "purge");
+    else
+        a->purged = sqlite3_changes64(c->db);
+    stmt_done(c, stmt);
     return err;
 }
 
 static tg_err
 sqlite_purge_expired(void *impl, const char *coll, int64_t *purged)
 {
-    sqlite_store *s = impl;
-    sqlite3_stmt *stmt = NULL;
-    sq_conn *c = NULL;
-    tg_err err;
-    int rc;
+    purge_arg a = {.coll = coll};
+    tg_err err = write_run(impl, coll, purge_job, &a);
 
-    *purged = 0;
-    err = begin_op(s, coll, true, &c);
-    if (err != TG_OK)
-        return err;
-    err = prepare_on(s, c, coll,
-                     "DELETE FROM \"%s\" WHERE expires_at IS NOT NULL AND expires_at <= ?1", &stmt);
-    if (err != TG_OK)
-        goto out;
-    sqlite3_bind_int64(stmt, 1, tg_now_s());
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE)
-        err = sql_err(c->db, rc, "purge");
-    else
-        *purged = sqlite3_changes64(c->db);
-out:
-    stmt_done(c, stmt);
-    end_op(s, c, true);
+    *purged = err == TG_OK ? a.purged : 0;
     return err;
 }
 
