@@ -331,16 +331,72 @@ store_consume(store *st, const char *coll, const char *id, const char *consumer,
 }
 
 tg_err
+store_take_made(store_take_fn make, void *arg, const json_t *doc, json_t **set_fields,
+                json_t **new_doc, char **text)
+{
+    tg_err err = TG_OK;
+
+    *set_fields = *new_doc = NULL;
+    *text = NULL;
+    if (make == NULL)
+        return TG_OK;
+    if ((err = make(doc, arg, set_fields, new_doc)) != TG_OK)
+        goto fail;
+    if (*set_fields != NULL &&
+        ((err = store_set_check(*set_fields)) != TG_OK ||
+         json_object_get(*set_fields, "consumed_by") != NULL ||
+         json_object_get(*set_fields, "consumed_at") != NULL)) {
+        err = err != TG_OK ? err : TG_EINVAL;
+        goto fail;
+    }
+    if (*new_doc != NULL && (err = store_doc_check(*new_doc, text)) != TG_OK)
+        goto fail;
+    return TG_OK;
+fail:
+    json_decref(*set_fields);
+    json_decref(*new_doc);
+    *set_fields = *new_doc = NULL;
+    return err;
+}
+
+tg_err
+store_take(store *st, const char *coll, const char *id, const char *consumer, store_take_fn make,
+           void *arg, bool *taken, json_t **out)
+{
+    *out = NULL;
+    *taken = false;
+    if (st == NULL || !store_name_is_valid(coll) || !id_is_valid(id) || !id_is_valid(consumer))
+        return TG_EINVAL;
+    return st->drv->consume(st->impl, coll, id, consumer, make, arg, taken, out);
+}
+
+/* store_consume_insert's make: the caller's own fields and document, checked before the call. */
+typedef struct fixed_take {
+    const json_t *set_fields, *new_doc;
+} fixed_take;
+
+static tg_err
+fixed_make(const json_t *doc, void *arg, json_t **set_fields, json_t **new_doc)
+{
+    const fixed_take *f = arg;
+
+    (void)doc;
+    *set_fields = f->set_fields != NULL ? json_incref((json_t *)f->set_fields) : NULL;
+    *new_doc = f->new_doc != NULL ? json_incref((json_t *)f->new_doc) : NULL;
+    return TG_OK;
+}
+
+tg_err
 store_consume_insert(store *st, const char *coll, const char *id, const char *consumer,
                      const json_t *set_fields, const json_t *new_doc, bool *taken, json_t **out)
 {
+    fixed_take f = {.set_fields = set_fields, .new_doc = new_doc};
     char *text = NULL;
     tg_err err;
 
     *out = NULL;
     *taken = false;
-    if (st == NULL || !store_name_is_valid(coll) || !id_is_valid(id) || !id_is_valid(consumer))
-        return TG_EINVAL;
+    /* checked here too, so a bad argument is refused before the document is even read */
     if (set_fields != NULL &&
         ((err = store_set_check(set_fields)) != TG_OK ||
          json_object_get(set_fields, "consumed_by") != NULL ||
@@ -348,9 +404,9 @@ store_consume_insert(store *st, const char *coll, const char *id, const char *co
         return err != TG_OK ? err : TG_EINVAL;
     if (new_doc != NULL && (err = store_doc_check(new_doc, &text)) != TG_OK)
         return err;
-    err = st->drv->consume(st->impl, coll, id, consumer, set_fields, new_doc, text, taken, out);
     free(text);
-    return err;
+    return store_take(st, coll, id, consumer,
+                      set_fields != NULL || new_doc != NULL ? fixed_make : NULL, &f, taken, out);
 }
 
 tg_err

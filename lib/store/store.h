@@ -79,6 +79,20 @@ tg_err store_consume_insert(store *st, const char *coll, const char *id, const c
                             const json_t *set_fields, const json_t *new_doc, bool *taken,
                             json_t **out);
 
+/* What store_take does with the document it finds untaken, just before the take: it may fill
+ * *set_fields (fields to set on it, as store_consume_insert's) and *new_doc (a document to
+ * insert in the same step); the store frees both. An error leaves the document untaken and is
+ * store_take's answer. Called at most once per store_take, only when this call is about to
+ * take: not for a resend nor for a document taken by another. It may read the store but must
+ * not write to it (on SQLite it runs inside the write transaction) nor wait on other services. */
+typedef tg_err (*store_take_fn)(const json_t *doc, void *arg, json_t **set_fields,
+                                json_t **new_doc);
+
+/* store_consume_insert whose fields and new document are made by make(doc, arg) from the
+ * document as found: one read instead of a read before the call and another inside it. */
+tg_err store_take(store *st, const char *coll, const char *id, const char *consumer,
+                  store_take_fn make, void *arg, bool *taken, json_t **out);
+
 /* Deletes every expired document of coll; *purged (may be NULL) gets the count. */
 tg_err store_purge_expired(store *st, const char *coll, int64_t *purged);
 

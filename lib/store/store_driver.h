@@ -44,11 +44,11 @@ typedef struct store_driver {
                        json_t **out);
     tg_err (*update)(void *impl, const char *coll, const char *id, const json_t *set_fields);
     tg_err (*remove)(void *impl, const char *coll, const char *id);
-    /* store_consume_insert (store_consume: set_fields, new_doc and new_text NULL). new_text is
-     * new_doc serialized as compact JSON. *taken: this call made the take. */
+    /* store_take (store_consume_insert and store_consume through it). make may be NULL
+     * (nothing to set or insert); what it makes goes through store_take_made before use.
+     * *taken: this call made the take. */
     tg_err (*consume)(void *impl, const char *coll, const char *id, const char *consumer,
-                      const json_t *set_fields, const json_t *new_doc, const char *new_text,
-                      bool *taken, json_t **out);
+                      store_take_fn make, void *arg, bool *taken, json_t **out);
     tg_err (*purge_expired)(void *impl, const char *coll, int64_t *purged);
 } store_driver;
 
@@ -75,5 +75,11 @@ tg_err store_doc_check(const json_t *doc, char **text);
 
 /* Update field-set rules listed above; TG_EINVAL or TG_ETOOBIG. */
 tg_err store_set_check(const json_t *set_fields);
+
+/* Calls make (may be NULL) for a driver's consume and checks what it made: set_fields by the
+ * rules above and without consumed_by/consumed_at, new_doc as a document (*text its compact
+ * JSON, caller frees). On any error all three come back NULL. */
+tg_err store_take_made(store_take_fn make, void *arg, const json_t *doc, json_t **set_fields,
+                       json_t **new_doc, char **text);
 
 #endif

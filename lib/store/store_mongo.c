@@ -811,18 +811,17 @@ consumed_state(mongo_op *op, const char *id, const char *consumer, int64_t now, 
 
 static tg_err
 mongo_consume(void *impl, const char *coll, const char *id, const char *consumer,
-              const json_t *set_fields, const json_t *new_doc, const char *new_text, bool *taken,
-              json_t **out)
+              store_take_fn make, void *make_arg, bool *taken, json_t **out)
 {
     int64_t now = tg_now_s();
     bson_t *query = NULL, *update = NULL, *filter = NULL, set;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *set_fields = NULL, *new_doc = NULL;
+    char *new_text = NULL;
     const json_t *by;
     bool inserted = false;
     mongo_op op;
     tg_err err;
 
-    (void)new_text;
     *out = NULL;
     *taken = false;
     op_begin(impl, coll, &op);
@@ -834,6 +833,9 @@ mongo_consume(void *impl, const char *coll, const char *id, const char *consumer
         err = consumed_state(&op, id, consumer, now, out);
         goto out;
     }
+    /* made from the document as read; a take lost to another caller below discards it */
+    if ((err = store_take_made(make, make_arg, doc, &set_fields, &new_doc, &new_text)) != TG_OK)
+        goto out;
     err = claim_take(&op, id, consumer, doc, &inserted);
     if (err != TG_OK)
         goto out;
@@ -867,6 +869,9 @@ mongo_consume(void *impl, const char *coll, const char *id, const char *consumer
 out:
     op_end(&op);
     json_decref(doc);
+    json_decref(set_fields);
+    json_decref(new_doc);
+    free(new_text);
     bson_destroy(query);
     bson_destroy(update);
     bson_destroy(filter);

@@ -837,8 +837,8 @@ sqlite_remove(void *impl, const char *coll, const char *id)
  */
 typedef struct consume_arg {
     const char *coll, *id, *consumer;
-    const json_t *set_fields, *new_doc;
-    const char *new_text;
+    store_take_fn make;
+    void *arg;
     bool taken;
     json_t *doc;
 } consume_arg;
@@ -848,6 +848,8 @@ consume_job(sqlite_store *s, sq_conn *c, void *arg)
 {
     consume_arg *a = arg;
     int64_t now = tg_now_s();
+    json_t *set_fields = NULL, *new_doc = NULL;
+    char *new_text = NULL;
     const json_t *by;
     tg_err err;
 
@@ -861,26 +863,30 @@ consume_job(sqlite_store *s, sq_conn *c, void *arg)
         return json_is_string(by) && strcmp(json_string_value(by), a->consumer) == 0
                    ? TG_OK
                    : TG_ECONSUMED;
+    if ((err = store_take_made(a->make, a->arg, a->doc, &set_fields, &new_doc, &new_text)) !=
+        TG_OK)
+        return err;
     if (json_object_set_new(a->doc, "consumed_by", json_string(a->consumer)) != 0 ||
         json_object_set_new(a->doc, "consumed_at", json_integer((json_int_t)now)) != 0 ||
-        (a->set_fields != NULL && json_object_update(a->doc, (json_t *)a->set_fields) != 0))
-        return TG_ENOMEM;
-    if ((err = doc_write(s, c, a->coll, a->id, a->doc)) != TG_OK)
-        return err;
+        (set_fields != NULL && json_object_update(a->doc, set_fields) != 0))
+        err = TG_ENOMEM;
+    if (err == TG_OK)
+        err = doc_write(s, c, a->coll, a->id, a->doc);
     /* the take and the insert commit together, or neither */
-    if (a->new_doc != NULL && (err = insert_on(s, c, a->coll, a->new_doc, a->new_text)) != TG_OK)
-        return err;
-    a->taken = true;
-    return TG_OK;
+    if (err == TG_OK && new_doc != NULL)
+        err = insert_on(s, c, a->coll, new_doc, new_text);
+    a->taken = err == TG_OK;
+    json_decref(set_fields);
+    json_decref(new_doc);
+    free(new_text);
+    return err;
 }
 
 static tg_err
 sqlite_consume(void *impl, const char *coll, const char *id, const char *consumer,
-               const json_t *set_fields, const json_t *new_doc, const char *new_text,
-               bool *taken, json_t **out)
+               store_take_fn make, void *make_arg, bool *taken, json_t **out)
 {
-    consume_arg a = {.coll = coll, .id = id, .consumer = consumer, .set_fields = set_fields,
-                     .new_doc = new_doc, .new_text = new_text};
+    consume_arg a = {.coll = coll, .id = id, .consumer = consumer, .make = make, .arg = make_arg};
     tg_err err = write_run(impl, coll, consume_job, &a);
 
     *taken = err == TG_OK && a.taken;

@@ -417,6 +417,82 @@ test_consume_insert(void **state)
     json_decref(empty);
 }
 
+/* store_take's maker for test_take: counts its calls, checks it sees the untaken document,
+ * and makes what the test asks (or fails, or makes something the store must refuse). */
+typedef struct take_plan {
+    int calls;
+    tg_err fail;
+    bool forge; /* sets consumed_by itself */
+} take_plan;
+
+static tg_err
+take_make(const json_t *doc, void *arg, json_t **set_fields, json_t **new_doc)
+{
+    take_plan *p = arg;
+    char next[64];
+
+    p->calls++;
+    assert_null(json_object_get(doc, "consumed_by"));
+    if (p->fail != TG_OK)
+        return p->fail;
+    snprintf(next, sizeof(next), "%s_next", str_field(doc, "_id"));
+    *set_fields = json_pack("{s:s}", "successor", next);
+    if (p->forge)
+        json_object_set_new(*set_fields, "consumed_by", json_string("forged"));
+    *new_doc = json_pack("{s:s, s:s}", "_id", next, "family", str_field(doc, "family"));
+    return TG_OK;
+}
+
+static void
+test_take(void **state)
+{
+    take_plan plan = {0};
+    json_t *got = NULL;
+    bool taken = true;
+
+    (void)state;
+    assert_err(TG_OK, store_collection_ensure(st, "takes", NULL));
+    insert_text("takes", "{\"_id\":\"t1\",\"family\":\"f\"}", TG_OK);
+
+    /* the maker fails: its error is the answer and nothing changes; refused output likewise */
+    plan.fail = TG_EDENIED;
+    assert_err(TG_EDENIED,
+               store_take(st, "takes", "t1", "req-A", take_make, &plan, &taken, &got));
+    assert_false(taken);
+    assert_null(got);
+    plan = (take_plan){.forge = true};
+    assert_err(TG_EINVAL, store_take(st, "takes", "t1", "req-A", take_make, &plan, &taken, &got));
+    assert_int_equal(plan.calls, 1);
+    assert_err(TG_OK, store_get(st, "takes", "t1", &got));
+    assert_null(json_object_get(got, "consumed_by"));
+    json_decref(got);
+    assert_err(TG_ENOTFOUND, store_get(st, "takes", "t1_next", &got));
+
+    /* the take: made from the document, set and inserted with it */
+    plan = (take_plan){0};
+    assert_err(TG_OK, store_take(st, "takes", "t1", "req-A", take_make, &plan, &taken, &got));
+    assert_true(taken);
+    assert_int_equal(plan.calls, 1);
+    assert_string_equal(str_field(got, "consumed_by"), "req-A");
+    assert_string_equal(str_field(got, "successor"), "t1_next");
+    json_decref(got);
+    assert_err(TG_OK, store_get(st, "takes", "t1_next", &got));
+    assert_string_equal(str_field(got, "family"), "f");
+    json_decref(got);
+
+    /* a resend and another caller: the maker is not called */
+    plan = (take_plan){0};
+    assert_err(TG_OK, store_take(st, "takes", "t1", "req-A", take_make, &plan, &taken, &got));
+    assert_false(taken);
+    assert_string_equal(str_field(got, "successor"), "t1_next");
+    json_decref(got);
+    assert_err(TG_ECONSUMED,
+               store_take(st, "takes", "t1", "req-B", take_make, &plan, &taken, &got));
+    assert_err(TG_ENOTFOUND,
+               store_take(st, "takes", "absent", "req-B", take_make, &plan, &taken, &got));
+    assert_int_equal(plan.calls, 0);
+}
+
 typedef struct race_arg {
     pthread_barrier_t *start;
     const char *id;
@@ -872,6 +948,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_expired_does_not_collide),
         cmocka_unit_test(test_consume_once),
         cmocka_unit_test(test_consume_insert),
+        cmocka_unit_test(test_take),
         cmocka_unit_test(test_consume_race),
         cmocka_unit_test(test_consume_race_same_consumer),
         cmocka_unit_test(test_concurrent_writers),
