@@ -743,6 +743,31 @@ test_user_state_without_openid(void **state)
     free(rt2);
 }
 
+/* A rotating client's token: svc-token's copy of the user is checked inside the take, which a
+ * refusal abandons (the token stays usable); svc-users, asked for the ID token's claims, only
+ * after it, so a user that only svc-users knows is gone is refused with the token spent. */
+static void
+test_rotating_user_checks(void **state)
+{
+    char *rt = login_rt("rot-id"), *next;
+    (void)state;
+
+    assert_string_equal(user_state("auth0|jane", 0, true, false), "");
+    refused(&(call){.client_id = "rot-id", .refresh_token = rt},
+            TOLLGATE__BUS__ERROR_CLASS__UNAUTHORIZED, "unauthorized", "user is blocked");
+    assert_string_equal(user_state("auth0|jane", 0, false, false), "");
+    next = refresh("rot-id", rt); /* not taken by the refusal */
+
+    atomic_store(&user_deleted, true);
+    refused(&(call){.client_id = "rot-id", .refresh_token = next},
+            TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "invalid_grant",
+            "The refresh_token was generated for a user who doesn't exist anymore.");
+    atomic_store(&user_deleted, false);
+    INVALID_RT(.client_id = "rot-id", .refresh_token = next); /* spent: now a reuse */
+    free(next);
+    free(rt);
+}
+
 /* Whether rt is "v1." + 16 lowercase hex digits + "." + a base64url secret of 32 bytes. */
 static bool
 is_stamped(const char *rt)
@@ -847,6 +872,7 @@ main(void)
         cmocka_unit_test_setup(test_tokens_valid_after_voids_everything, reset_user),
         cmocka_unit_test_setup(test_deleted_and_blocked_users, reset_user),
         cmocka_unit_test_setup(test_user_state_without_openid, reset_user),
+        cmocka_unit_test_setup(test_rotating_user_checks, reset_user),
         cmocka_unit_test_setup(test_stamped_tokens_and_ids, reset_user),
         cmocka_unit_test_setup(test_older_tokens_still_work, reset_user),
     };
