@@ -235,7 +235,16 @@ table_ensure(sqlite_store *s, sq_conn *c, const char *coll)
     return table_remember(s, coll);
 }
 
-/* Acquires a pooled connection, for a read, whose collection table exists. */
+/* The writer and its store while this thread runs a write job (batch_run): a store_take's
+ * maker reading the store. Its reads run on the writer, inside the batch's transaction, rather
+ * than on a pooled connection whose page cache the writer's commits keep invalidating. */
+static _Thread_local struct {
+    const sqlite_store *s;
+    sq_conn *c;
+} job_writer;
+
+/* A connection, for a read, whose collection table exists: the writer inside a write job of
+ * this store (a table it does not know yet excepted), else one from the pool. */
 static tg_err
 begin_read(sqlite_store *s, const char *coll, sq_conn **out)
 {
@@ -243,12 +252,23 @@ begin_read(sqlite_store *s, const char *coll, sq_conn **out)
     tg_err err;
 
     *out = NULL;
+    if (job_writer.s == s && table_is_known(s, coll)) {
+        *out = job_writer.c;
+        return TG_OK;
+    }
     err = conn_acquire(s, &c);
     if (err == TG_OK && (err = table_ensure(s, c, coll)) != TG_OK)
         conn_release(s, c);
     if (err == TG_OK)
         *out = c;
     return err;
+}
+
+static void
+end_read(sqlite_store *s, sq_conn *c)
+{
+    if (c != job_writer.c || job_writer.s != s)
+        conn_release(s, c);
 }
 
 /* The statement for sql on c: the cached one (reset by stmt_done after its last use), else a
@@ -504,7 +524,11 @@ batch_run(sqlite_store *s, wjob *batch)
             continue;
         if (!single && (j->err = txn_step(c, "SAVEPOINT job", "savepoint")) != TG_OK)
             continue;
+        job_writer.s = s;
+        job_writer.c = c;
         j->err = j->run(s, c, j->arg);
+        job_writer.s = NULL;
+        job_writer.c = NULL;
         if (!single && j->err != TG_OK && txn_step(c, "ROLLBACK TO job", "rollback to") != TG_OK)
             err = TG_EIO; /* cannot undo this job alone: nothing of the batch may commit */
         if (!single && txn_step(c, "RELEASE job", "release") != TG_OK)
@@ -657,7 +681,7 @@ sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
     err = step_doc(c->db, stmt, "get", out);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_read(s, c);
     return err;
 }
 
@@ -690,7 +714,7 @@ sqlite_find_one(void *impl, const char *coll, const char *field, const char *val
     err = step_doc(c->db, stmt, "find_one", out);
 out:
     stmt_done(c, stmt);
-    conn_release(s, c);
+    end_read(s, c);
     return err;
 }
 
