@@ -49,7 +49,6 @@ typedef struct sqlite_store {
     pthread_cond_t cv;
     /* writes: see write_run */
     pthread_mutex_t q_mu;
-    pthread_cond_t q_cv;
     struct wjob *q_head, **q_tail; /* writes waiting for the next batch */
     bool leading;                  /* a thread is running a batch */
     sq_conn *writer;               /* the connection every write uses, by the leader only */
@@ -416,7 +415,6 @@ sqlite_open(const char *location, const char *dbname, void **impl)
         return TG_ENOMEM;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->q_mu, NULL);
-    pthread_cond_init(&s->q_cv, NULL);
     s->q_tail = &s->q_head;
     pthread_cond_init(&s->cv, NULL);
     s->path = tg_strdup(location);
@@ -439,7 +437,6 @@ out:
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         pthread_mutex_destroy(&s->q_mu);
-        pthread_cond_destroy(&s->q_cv);
         free(s);
     }
     return err;
@@ -462,7 +459,6 @@ sqlite_close(void *impl)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->q_mu);
-    pthread_cond_destroy(&s->q_cv);
     free(s);
 }
 
@@ -489,6 +485,7 @@ typedef struct wjob {
     const char *coll;
     tg_err err;
     bool done;
+    pthread_cond_t cv; /* its thread waits here: for its batch, or to lead the next */
     struct wjob *next;
 } wjob;
 
@@ -551,6 +548,7 @@ write_run(sqlite_store *s, const char *coll, wjob_fn run, void *arg)
 {
     wjob job = {.run = run, .arg = arg, .coll = coll};
 
+    pthread_cond_init(&job.cv, NULL);
     pthread_mutex_lock(&s->q_mu);
     *s->q_tail = &job;
     s->q_tail = &job.next;
@@ -558,10 +556,10 @@ write_run(sqlite_store *s, const char *coll, wjob_fn run, void *arg)
         wjob *batch;
 
         if (s->leading) {
-            pthread_cond_wait(&s->q_cv, &s->q_mu);
+            pthread_cond_wait(&job.cv, &s->q_mu);
             continue;
         }
-        /* lead one batch (it holds this job), then let a waiting thread lead the next */
+        /* lead one batch (it holds this job), then hand the lead to the next queued job */
         s->leading = true;
         batch = s->q_head;
         s->q_head = NULL;
@@ -571,11 +569,15 @@ write_run(sqlite_store *s, const char *coll, wjob_fn run, void *arg)
         pthread_mutex_lock(&s->q_mu);
         for (wjob *j = batch, *next; j != NULL; j = next) {
             next = j->next;
-            j->done = true; /* its thread reads it only after we release q_mu */
+            j->done = true; /* its thread wakes, and may free j, only after we release q_mu */
+            if (j != &job)
+                pthread_cond_signal(&j->cv);
         }
         s->leading = false;
-        pthread_cond_broadcast(&s->q_cv);
+        if (s->q_head != NULL) /* the next leader: only its thread wakes, not every waiter */
+            pthread_cond_signal(&s->q_head->cv);
     }
+    pthread_cond_destroy(&job.cv);
     pthread_mutex_unlock(&s->q_mu);
     return job.err;
 }
