@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/store_driver.h"
+#include "store/store_sqlite_checkpoint.h"
 
 #define POOL_MAX 8
 #define STMT_CACHE 96 /* prepared statements kept per connection (collections x operations) */
@@ -52,6 +53,7 @@ typedef struct sqlite_store {
     struct wjob *q_head, **q_tail; /* writes waiting for the next batch */
     bool leading;                  /* a thread is running a batch */
     sq_conn *writer;               /* the connection every write uses, by the leader only */
+    store_sqlite_checkpointer *checkpointer; /* the writer's checkpoints (NULL: SQLite's own) */
     sq_conn *idle[POOL_MAX];
     int n_idle;
     int n_open;
@@ -451,6 +453,7 @@ sqlite_close(void *impl)
     for (int i = 0; i < s->n_idle; i++)
         conn_close(s->idle[i]);
     conn_close(s->writer);
+    store_sqlite_checkpointer_stop(s->checkpointer);
     for (size_t i = 0; i < s->n_tables; i++)
         free(s->tables[i]);
     free(s->tables);
@@ -497,6 +500,22 @@ batch_fail(wjob *batch, tg_err err)
             j->err = err;
 }
 
+/* The writer, with its checkpoints off the write path (when that thread cannot start, SQLite
+ * checkpoints on the writer's commits as usual). */
+static tg_err
+writer_open(sqlite_store *s)
+{
+    tg_err err = conn_open(s->path, &s->writer);
+
+    if (err != TG_OK)
+        return err;
+    if (store_sqlite_checkpointer_start(s->path, &s->checkpointer) == TG_OK)
+        store_sqlite_checkpointer_attach(s->checkpointer, s->writer->db);
+    else
+        LOG_WARN("sqlite: no checkpoint thread; the writer checkpoints itself");
+    return TG_OK;
+}
+
 /* Runs a batch on the writer: tables first (DDL commits on its own), then one transaction. */
 static void
 batch_run(sqlite_store *s, wjob *batch)
@@ -505,7 +524,7 @@ batch_run(sqlite_store *s, wjob *batch)
     tg_err err = TG_OK;
     sq_conn *c;
 
-    if (s->writer == NULL && (err = conn_open(s->path, &s->writer)) != TG_OK) {
+    if (s->writer == NULL && (err = writer_open(s)) != TG_OK) {
         batch_fail(batch, err);
         return;
     }
