@@ -228,23 +228,21 @@ typedef struct rotation {
     const token_client_auth *auth;
     const Tollgate__Token__TokenRequest *req;
     refresh_state *rs;
-    char *rt; /* the successor, once made */
+    char *rt, *rt_id; /* the successor, minted before the take */
 } rotation;
 
 static tg_err
 rotation_make(const json_t *doc, void *arg, json_t **set_fields, json_t **new_doc)
 {
     rotation *r = arg;
-    char *next_id = NULL;
     tg_err err = token_checks(r->ctx, r->app, r->auth, r->req, doc, r->rs);
 
     if (err != TG_OK)
         return err;
-    err = token_refresh_new(r->ctx, r->auth->client, doc_str(doc, "family_id"),
-                            doc_int(doc, "family_expires_at"), doc_str(doc, "user_id"),
-                            doc_str(doc, "audience"), doc_str(doc, "scope"), &r->rt, &next_id,
-                            new_doc);
-    if (err == TG_OK && (*set_fields = json_pack("{s:s}", "successor", next_id)) == NULL)
+    err = token_refresh_record(r->auth->client, r->rt_id, doc_str(doc, "family_id"),
+                               doc_int(doc, "family_expires_at"), doc_str(doc, "user_id"),
+                               doc_str(doc, "audience"), doc_str(doc, "scope"), new_doc);
+    if (err == TG_OK && (*set_fields = json_pack("{s:s}", "successor", r->rt_id)) == NULL)
         err = TG_ENOMEM;
     return err;
 }
@@ -266,6 +264,8 @@ rotate(bus_ctx *ctx, const token_app *app, const token_client_auth *auth,
     tg_err err;
 
     *rt = NULL;
+    if ((err = token_refresh_mint(ctx, &r.rt, &r.rt_id)) != TG_OK)
+        return err;
     err = store_take(app->st, TOKEN_COLL_REFRESH, id, bus_ctx_request_id(ctx), rotation_make, &r,
                      &taken, doc);
     if (err == TG_OK && taken) {

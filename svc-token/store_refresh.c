@@ -101,31 +101,40 @@ out:
 }
 
 tg_err
-token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_id,
-                  int64_t family_expires_at, const char *user_id, const char *audience,
-                  const char *scope, char **out, char **id_out, json_t **doc_out)
+token_refresh_mint(bus_ctx *ctx, char **token, char **id)
 {
-    const config_refresh_token *rc = &client->refresh_token;
-    char id[65], *raw = NULL, *token = NULL;
-    int64_t now = tg_now_s(), expires = family_expires_at;
+    char *raw = NULL, hex[65];
     size_t len;
-    json_t *doc = NULL;
     tg_err err;
 
-    *out = NULL;
-    *doc_out = NULL;
-    if (id_out != NULL)
-        *id_out = NULL;
+    *token = *id = NULL;
     if ((err = tg_random_token(RT_BYTES, &raw)) != TG_OK)
         return err;
     len = RT_PREFIX_LEN + RT_STAMP_HEX + 1 + strlen(raw) + 1;
-    if ((token = bus_ctx_alloc(ctx, len)) == NULL) {
+    if ((*token = bus_ctx_alloc(ctx, len)) == NULL) {
         err = TG_ENOMEM;
         goto out;
     }
-    snprintf(token, len, RT_PREFIX "%016" PRIx64 ".%s", (uint64_t)tg_now_us(), raw);
-    if ((err = token_refresh_id(token, id)) != TG_OK)
-        goto out;
+    snprintf(*token, len, RT_PREFIX "%016" PRIx64 ".%s", (uint64_t)tg_now_us(), raw);
+    if ((err = token_refresh_id(*token, hex)) == TG_OK && (*id = bus_ctx_strdup(ctx, hex)) == NULL)
+        err = TG_ENOMEM;
+out:
+    if (err != TG_OK)
+        *token = *id = NULL;
+    tg_free_secret_str(raw);
+    return err;
+}
+
+tg_err
+token_refresh_record(const config_client *client, const char *id, const char *family_id,
+                     int64_t family_expires_at, const char *user_id, const char *audience,
+                     const char *scope, json_t **doc_out)
+{
+    const config_refresh_token *rc = &client->refresh_token;
+    int64_t now = tg_now_s(), expires = family_expires_at;
+    json_t *doc;
+
+    *doc_out = NULL;
     if (!rc->infinite_idle_token_lifetime &&
         (expires == 0 || now + rc->idle_token_lifetime < expires))
         expires = now + rc->idle_token_lifetime;
@@ -133,25 +142,39 @@ token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_
                     family_id, "client_id", client->client_id, "user_id", user_id, "audience",
                     audience, "scope", scope, "issued_at", (json_int_t)now, "rotating",
                     rc->rotating);
-    if (doc == NULL) {
-        err = TG_ENOMEM;
-        goto out;
+    if (doc == NULL)
+        return TG_ENOMEM;
+    if ((family_expires_at != 0 &&
+         json_object_set_new(doc, "family_expires_at", json_integer(family_expires_at)) != 0) ||
+        (expires != 0 && json_object_set_new(doc, "expires_at", json_integer(expires)) != 0)) {
+        json_decref(doc);
+        return TG_ENOMEM;
     }
-    if (family_expires_at != 0)
-        json_object_set_new(doc, "family_expires_at", json_integer(family_expires_at));
-    if (expires != 0)
-        json_object_set_new(doc, "expires_at", json_integer(expires));
-    if (id_out != NULL && (*id_out = bus_ctx_strdup(ctx, id)) == NULL) {
-        err = TG_ENOMEM;
-        goto out;
-    }
-    *out = token;
     *doc_out = doc;
-    doc = NULL;
-out:
-    json_decref(doc);
-    tg_free_secret_str(raw);
-    return err;
+    return TG_OK;
+}
+
+tg_err
+token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_id,
+                  int64_t family_expires_at, const char *user_id, const char *audience,
+                  const char *scope, char **out, char **id_out, json_t **doc_out)
+{
+    char *token = NULL, *id = NULL;
+    tg_err err = token_refresh_mint(ctx, &token, &id);
+
+    *out = NULL;
+    *doc_out = NULL;
+    if (id_out != NULL)
+        *id_out = NULL;
+    if (err == TG_OK)
+        err = token_refresh_record(client, id, family_id, family_expires_at, user_id, audience,
+                                   scope, doc_out);
+    if (err != TG_OK)
+        return err;
+    *out = token;
+    if (id_out != NULL)
+        *id_out = id;
+    return TG_OK;
 }
 
 tg_err

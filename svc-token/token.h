@@ -163,6 +163,14 @@ tg_err token_issue_with_refresh(bus_ctx *ctx, const token_app *app, token_issue_
  * client has the refresh_token grant, and the API, if any, allows offline access). */
 bool token_refresh_allowed(const config_client *client, const config_resource_server *api,
                            const char *scope);
+/* A new refresh token and its id (both arena strings), bound to nothing yet: what
+ * token_refresh_new makes first, minted apart where the record is made later (a rotation
+ * mints before its take, so the random bytes and the hash are not made inside it). */
+tg_err token_refresh_mint(bus_ctx *ctx, char **token, char **id);
+/* The record for TOKEN_COLL_REFRESH of token id in the family (*doc_out: caller decrefs). */
+tg_err token_refresh_record(const config_client *client, const char *id, const char *family_id,
+                            int64_t family_expires_at, const char *user_id,
+                            const char *audience, const char *scope, json_t **doc_out);
 /* A new refresh token of the family, not yet stored: *out (arena) the token, *id_out (arena,
  * may be NULL) its id, *doc_out its record (caller decrefs) for TOKEN_COLL_REFRESH. */
 tg_err token_refresh_new(bus_ctx *ctx, const config_client *client, const char *family_id,
