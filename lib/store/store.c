@@ -330,6 +330,18 @@ store_consume(store *st, const char *coll, const char *id, const char *consumer,
     return store_consume_insert(st, coll, id, consumer, NULL, NULL, &taken, out);
 }
 
+/* Fields a consume may set: the update rules, and never the take's own fields. */
+static tg_err
+take_set_check(const json_t *set_fields)
+{
+    tg_err err = store_set_check(set_fields);
+
+    if (err == TG_OK && (json_object_get(set_fields, "consumed_by") != NULL ||
+                         json_object_get(set_fields, "consumed_at") != NULL))
+        err = TG_EINVAL;
+    return err;
+}
+
 tg_err
 store_take_made(store_take_fn make, void *arg, const json_t *doc, json_t **set_fields,
                 json_t **new_doc, char **text)
@@ -342,13 +354,8 @@ store_take_made(store_take_fn make, void *arg, const json_t *doc, json_t **set_f
         return TG_OK;
     if ((err = make(doc, arg, set_fields, new_doc)) != TG_OK)
         goto fail;
-    if (*set_fields != NULL &&
-        ((err = store_set_check(*set_fields)) != TG_OK ||
-         json_object_get(*set_fields, "consumed_by") != NULL ||
-         json_object_get(*set_fields, "consumed_at") != NULL)) {
-        err = err != TG_OK ? err : TG_EINVAL;
+    if (*set_fields != NULL && (err = take_set_check(*set_fields)) != TG_OK)
         goto fail;
-    }
     if (*new_doc != NULL && (err = store_doc_check(*new_doc, text)) != TG_OK)
         goto fail;
     return TG_OK;
@@ -397,11 +404,8 @@ store_consume_insert(store *st, const char *coll, const char *id, const char *co
     *out = NULL;
     *taken = false;
     /* checked here too, so a bad argument is refused before the document is even read */
-    if (set_fields != NULL &&
-        ((err = store_set_check(set_fields)) != TG_OK ||
-         json_object_get(set_fields, "consumed_by") != NULL ||
-         json_object_get(set_fields, "consumed_at") != NULL))
-        return err != TG_OK ? err : TG_EINVAL;
+    if (set_fields != NULL && (err = take_set_check(set_fields)) != TG_OK)
+        return err;
     if (new_doc != NULL && (err = store_doc_check(new_doc, &text)) != TG_OK)
         return err;
     free(text);

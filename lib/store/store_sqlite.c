@@ -679,29 +679,37 @@ sqlite_insert(void *impl, const char *coll, const json_t *doc, const char *text)
     return write_run(impl, coll, insert_job, &a);
 }
 
+/* The live (unexpired) document id, read on connection c. */
 static tg_err
-sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
+doc_read(sqlite_store *s, sq_conn *c, const char *coll, const char *id, int64_t now, json_t **doc)
 {
-    sqlite_store *s = impl;
     sqlite3_stmt *stmt = NULL;
-    sq_conn *c = NULL;
     tg_err err;
 
-    *out = NULL;
-    err = begin_read(s, coll, &c);
-    if (err != TG_OK)
-        return err;
     err = prepare_on(s, c, coll,
                      "SELECT doc FROM \"%s\" WHERE id = ?1 "
                      "AND (expires_at IS NULL OR expires_at > ?2)",
                      &stmt);
     if (err != TG_OK)
-        goto out;
+        return err;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, tg_now_s());
-    err = step_doc(c->db, stmt, "get", out);
-out:
+    sqlite3_bind_int64(stmt, 2, now);
+    err = step_doc(c->db, stmt, "get", doc);
     stmt_done(c, stmt);
+    return err;
+}
+
+static tg_err
+sqlite_get(void *impl, const char *coll, const char *id, json_t **out)
+{
+    sqlite_store *s = impl;
+    sq_conn *c = NULL;
+    tg_err err;
+
+    *out = NULL;
+    if ((err = begin_read(s, coll, &c)) != TG_OK)
+        return err;
+    err = doc_read(s, c, coll, id, tg_now_s(), out);
     end_read(s, c);
     return err;
 }
@@ -739,25 +747,6 @@ out:
     return err;
 }
 
-/* The live document id, read on a connection inside its write transaction. */
-static tg_err
-doc_read(sqlite_store *s, sq_conn *c, const char *coll, const char *id, int64_t now, json_t **doc)
-{
-    sqlite3_stmt *stmt = NULL;
-    tg_err err;
-
-    err = prepare_on(s, c, coll,
-                     "SELECT doc FROM \"%s\" WHERE id = ?1 "
-                     "AND (expires_at IS NULL OR expires_at > ?2)",
-                     &stmt);
-    if (err != TG_OK)
-        return err;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, now);
-    err = step_doc(c->db, stmt, "read for update", doc);
-    stmt_done(c, stmt);
-    return err;
-}
 
 /* Writes doc back as document id (its expires_at column with it). */
 static tg_err
