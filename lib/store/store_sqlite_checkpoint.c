@@ -17,22 +17,35 @@ struct store_sqlite_checkpointer {
     pthread_cond_t cv;
     bool due;      /* a commit left the WAL at or over the threshold */
     bool stopping; /* store_sqlite_checkpointer_stop was called */
+    /* Used by on_commit only, which runs under the writer's lock: one commit at a time. */
+    int frames_seen; /* the WAL's frames after the last commit */
+    int next_wake;   /* wake the thread when the WAL reaches this many frames */
+    int next_self;   /* checkpoint on the writer when it reaches this many */
 };
 
-/* The writer's WAL hook, after each commit: usually it only wakes the thread. The WAL starts
- * over only once a checkpoint has copied all of it, which a checkpoint running beside a busy
- * writer may never do; past STORE_SQLITE_CHECKPOINT_FRAMES_MAX frames the writer checkpoints
- * itself, as SQLite would, so the WAL stays bounded. */
+/* The writer's WAL hook, after each commit: usually it does nothing, or wakes the thread. The
+ * WAL starts over only once a checkpoint has copied all of it, which a checkpoint running beside
+ * a busy writer seldom does, so after a wake the WAL keeps growing for a while: the thread is
+ * woken again only after another STORE_SQLITE_CHECKPOINT_FRAMES frames, not on every commit
+ * (each wake is a context switch and a checkpoint's fsync). Past
+ * STORE_SQLITE_CHECKPOINT_FRAMES_MAX frames the writer checkpoints itself, as SQLite would, so
+ * the WAL stays bounded; when readers keep even that from finishing, it tries again after
+ * another STORE_SQLITE_CHECKPOINT_FRAMES frames. */
 static int
 on_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     store_sqlite_checkpointer *cp = arg;
 
-    if (frames >= STORE_SQLITE_CHECKPOINT_FRAMES_MAX) {
-        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        return SQLITE_OK;
+    if (frames < cp->frames_seen) { /* the WAL started over */
+        cp->next_wake = STORE_SQLITE_CHECKPOINT_FRAMES;
+        cp->next_self = STORE_SQLITE_CHECKPOINT_FRAMES_MAX;
     }
-    if (frames >= STORE_SQLITE_CHECKPOINT_FRAMES) {
+    cp->frames_seen = frames;
+    if (frames >= cp->next_self) {
+        cp->next_self = frames + STORE_SQLITE_CHECKPOINT_FRAMES;
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (frames >= cp->next_wake) {
+        cp->next_wake = frames + STORE_SQLITE_CHECKPOINT_FRAMES;
         pthread_mutex_lock(&cp->mu);
         cp->due = true;
         pthread_cond_signal(&cp->cv);
@@ -83,6 +96,8 @@ store_sqlite_checkpointer_start(const char *path, store_sqlite_checkpointer **ou
         return TG_EIO;
     }
     sqlite3_busy_timeout(cp->db, BUSY_TIMEOUT_MS);
+    cp->next_wake = STORE_SQLITE_CHECKPOINT_FRAMES;
+    cp->next_self = STORE_SQLITE_CHECKPOINT_FRAMES_MAX;
     pthread_mutex_init(&cp->mu, NULL);
     pthread_cond_init(&cp->cv, NULL);
     if (pthread_create(&cp->thread, NULL, run, cp) != 0) {

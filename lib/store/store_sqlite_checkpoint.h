@@ -21,8 +21,10 @@ typedef struct store_sqlite_checkpointer store_sqlite_checkpointer;
 tg_err store_sqlite_checkpointer_start(const char *path, store_sqlite_checkpointer **out);
 
 /* Makes writer's commits wake the checkpointer (instead of checkpointing themselves) once the
- * WAL holds STORE_SQLITE_CHECKPOINT_FRAMES frames; past STORE_SQLITE_CHECKPOINT_FRAMES_MAX
- * (the thread has not caught up with a busy writer) the writer checkpoints itself. */
+ * WAL holds STORE_SQLITE_CHECKPOINT_FRAMES frames, and again after each further
+ * STORE_SQLITE_CHECKPOINT_FRAMES while it has not started over; past
+ * STORE_SQLITE_CHECKPOINT_FRAMES_MAX (the thread has not caught up with a busy writer) the
+ * writer checkpoints itself. */
 #define STORE_SQLITE_CHECKPOINT_FRAMES 1000
 #define STORE_SQLITE_CHECKPOINT_FRAMES_MAX 4000
 void store_sqlite_checkpointer_attach(store_sqlite_checkpointer *cp, sqlite3 *writer);
