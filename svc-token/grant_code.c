@@ -18,10 +18,10 @@
  * arrives while the first exchange is still minting (before its record is written) finds
  * nothing to revoke; it still gets invalid_grant.
  */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -59,14 +59,12 @@ verifier_is_wellformed(const char *v)
 static tg_err
 s256_matches(const char *verifier, const char *challenge, bool *match)
 {
-    unsigned char digest[32];
-    unsigned int len = 0;
+    unsigned char digest[TG_SHA256_LEN];
     char *computed = NULL;
     tg_err err;
 
     *match = false;
-    if (EVP_Digest(verifier, strlen(verifier), digest, &len, EVP_sha256(), NULL) != 1 ||
-        len != sizeof(digest)) {
+    if (tg_sha256(verifier, strlen(verifier), digest) != TG_OK) {
         LOG_ERROR("PKCE: SHA-256 failed");
         return TG_ECRYPTO;
     }

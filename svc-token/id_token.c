@@ -7,10 +7,10 @@
  * token issued with it (OIDC Core §3.1.3.6, §3.2.2.9), c_hash to the code issued with it from
  * the authorization endpoint (hybrid, §3.3.2.11).
  */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -20,12 +20,10 @@
 tg_err
 token_half_hash(const char *value, char **out)
 {
-    unsigned char digest[32];
-    unsigned int len = 0;
+    unsigned char digest[TG_SHA256_LEN];
 
     *out = NULL;
-    if (EVP_Digest(value, strlen(value), digest, &len, EVP_sha256(), NULL) != 1 ||
-        len != sizeof(digest)) {
+    if (tg_sha256(value, strlen(value), digest) != TG_OK) {
         LOG_ERROR("at_hash/c_hash: SHA-256 failed");
         return TG_ECRYPTO;
     }

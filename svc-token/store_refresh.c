@@ -6,10 +6,10 @@
  * refresh_cap.c: every new family is admitted there, every revoked one forgotten.
  */
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "token.h"
@@ -23,13 +23,7 @@
 tg_err
 token_hash_id(const char *token, char id[65])
 {
-    unsigned char digest[32];
-    unsigned int len = 0;
-
-    if (EVP_Digest(token, strlen(token), digest, &len, EVP_sha256(), NULL) != 1 || len != 32)
-        return TG_ECRYPTO;
-    tg_hex_encode(digest, sizeof(digest), id);
-    return TG_OK;
+    return tg_sha256_hex(token, strlen(token), id);
 }
 
 /*

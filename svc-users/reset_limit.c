@@ -18,11 +18,11 @@
  * one, moving on when another request took it meanwhile; with none free it still makes one
  * insert (which collides), so a refused request costs the store what an allowed one does.
  */
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/util.h"
 #include "users.h"
 
@@ -32,16 +32,15 @@
 static tg_err
 address_hash(const char *address, char out[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
     char *low = users_lower(address);
+    tg_err err;
 
     out[0] = '\0';
     if (low == NULL)
         return TG_ENOMEM;
-    SHA256((const unsigned char *)low, strlen(low), md);
-    tg_hex_encode(md, sizeof(md), out);
+    err = tg_sha256_hex(low, strlen(low), out);
     free(low);
-    return TG_OK;
+    return err;
 }
 
 static void

@@ -10,12 +10,12 @@
  * identifier and IP): it sets attempts_reset_at (epoch ms) on the user, and verify.c ignores
  * and deletes counters whose last failure is not later than that.
  */
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/digest.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "users.h"
@@ -143,8 +143,8 @@ static tg_err
 attempts_id(const char *connection, const char *identifier, const char *ip, char out[65])
 {
     char *key = key_of(connection, identifier), *full;
-    unsigned char md[SHA256_DIGEST_LENGTH];
     size_t n;
+    tg_err err;
 
     if (key == NULL)
         return TG_ENOMEM;
@@ -154,11 +154,10 @@ attempts_id(const char *connection, const char *identifier, const char *ip, char
         return TG_ENOMEM;
     }
     snprintf(full, n, "%s|%s", key, ip);
-    SHA256((const unsigned char *)full, strlen(full), md);
-    tg_hex_encode(md, sizeof(md), out);
+    err = tg_sha256_hex(full, strlen(full), out);
     free(full);
     free(key);
-    return TG_OK;
+    return err;
 }
 
 tg_err

@@ -4,9 +4,9 @@
  * not hold usable links. Each ticket also holds a random CSRF token for the reset form (the
  * double-submit cookie, reset_page.c). A ticket is taken exactly once with store_consume.
  */
-#include <openssl/sha.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/util.h"
 #include "users.h"
 
@@ -15,7 +15,6 @@
 static tg_err
 ticket_id(const char *ticket, char out[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
     size_t n = ticket != NULL ? strlen(ticket) : 0;
 
     out[0] = '\0';
@@ -27,9 +26,7 @@ ticket_id(const char *ticket, char out[65])
               c == '-' || c == '_'))
             return TG_ENOTFOUND;
     }
-    SHA256((const unsigned char *)ticket, n, md);
-    tg_hex_encode(md, sizeof(md), out);
-    return TG_OK;
+    return tg_sha256_hex(ticket, n, out);
 }
 
 tg_err
