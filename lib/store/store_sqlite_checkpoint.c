@@ -72,6 +72,8 @@ run(void *arg)
         rc = sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             LOG_WARN("sqlite: checkpoint failed: %s (%d)", sqlite3_errmsg(cp->db), rc);
+        else if (rc == SQLITE_OK && logged < 0)
+            LOG_WARN("sqlite: checkpoint did nothing: the database is not in WAL mode");
         pthread_mutex_lock(&cp->mu);
     }
     pthread_mutex_unlock(&cp->mu);
@@ -96,6 +98,16 @@ store_sqlite_checkpointer_start(const char *path, store_sqlite_checkpointer **ou
         return TG_EIO;
     }
     sqlite3_busy_timeout(cp->db, BUSY_TIMEOUT_MS);
+    /* A connection learns that the database is in WAL mode on its first read; until then a
+     * checkpoint on it does nothing (and reports -1 frames). */
+    rc = sqlite3_exec(cp->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                      NULL);
+    if (rc != SQLITE_OK) {
+        LOG_ERROR("sqlite: checkpointer: %s", sqlite3_errmsg(cp->db));
+        sqlite3_close(cp->db);
+        free(cp);
+        return TG_EIO;
+    }
     cp->next_wake = STORE_SQLITE_CHECKPOINT_FRAMES;
     cp->next_self = STORE_SQLITE_CHECKPOINT_FRAMES_MAX;
     pthread_mutex_init(&cp->mu, NULL);

@@ -9,10 +9,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -65,11 +67,68 @@ test_wal_stays_bounded(void **state)
     unlink(shm);
 }
 
+static off_t
+file_size(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* The thread itself copies the WAL into the database. Below the writer's own limit
+ * (STORE_SQLITE_CHECKPOINT_FRAMES_MAX) only the thread checkpoints, and until a checkpoint the
+ * database file keeps its first page only: it grows by the thread's work alone. */
+static void
+test_thread_copies_wal(void **state)
+{
+    char path[] = "/tmp/store_ckpt_thread_XXXXXX", wal[80], shm[80];
+    store_sqlite_checkpointer *cp = NULL;
+    sqlite3 *writer = NULL;
+    sqlite3_stmt *ins = NULL;
+    char pad[1000];
+    off_t initial;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    snprintf(shm, sizeof(shm), "%s-shm", path);
+    memset(pad, 'y', sizeof(pad));
+    assert_int_equal(sqlite3_open(path, &writer), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_sqlite_checkpointer_start(path, &cp), TG_OK);
+    store_sqlite_checkpointer_attach(cp, writer);
+    assert_int_equal(sqlite3_exec(writer, "CREATE TABLE t (x BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    initial = file_size(path);
+    assert_true(initial >= 0);
+    assert_int_equal(sqlite3_prepare_v2(writer, "INSERT INTO t VALUES (?1)", -1, &ins, NULL),
+                     SQLITE_OK);
+    /* one commit each: at least one frame each, past the thread's threshold, below the limit */
+    for (int i = 0; i < STORE_SQLITE_CHECKPOINT_FRAMES * 3 / 2; i++) {
+        sqlite3_bind_blob(ins, 1, pad, sizeof(pad), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    for (int waited = 0; waited < 100 && file_size(path) < initial + 100 * 4096; waited++)
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+    assert_true(file_size(path) >= initial + 100 * 4096);
+    sqlite3_close(writer);
+    store_sqlite_checkpointer_stop(cp);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wal_stays_bounded),
+        cmocka_unit_test(test_thread_copies_wal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
