@@ -400,6 +400,18 @@ bind_expires(sqlite3_stmt *stmt, int idx, const json_t *doc)
         sqlite3_bind_null(stmt, idx);
 }
 
+/* Before SQLite's first use in the process: no memory statistics. They take one global mutex
+ * on every allocation, and Debian's SQLite (built without lookaside) allocates for nearly
+ * every step; the connections of every thread then meet on that mutex. Too late (SQLite
+ * already in use) is harmless: the statistics stay on. */
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_config(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static tg_err
 sqlite_open(const char *location, const char *dbname, void **impl)
 {
@@ -412,6 +424,7 @@ sqlite_open(const char *location, const char *dbname, void **impl)
         LOG_ERROR("sqlite: library built without thread support");
         return TG_ECONFIG;
     }
+    pthread_once(&sqlite_config_once, sqlite_config);
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return TG_ENOMEM;
