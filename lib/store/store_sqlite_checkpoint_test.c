@@ -23,21 +23,44 @@
 #define WRITES 8000
 #define FRAME_BYTES (4096 + 24)
 
+/* A fresh database file's path and its WAL's, for one test. */
+typedef struct temp_db {
+    char path[64], wal[80], shm[80];
+} temp_db;
+
+static void
+temp_db_make(temp_db *t)
+{
+    int fd;
+
+    snprintf(t->path, sizeof(t->path), "/tmp/store_ckpt_XXXXXX");
+    fd = mkstemp(t->path);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(t->wal, sizeof(t->wal), "%s-wal", t->path);
+    snprintf(t->shm, sizeof(t->shm), "%s-shm", t->path);
+}
+
+static void
+temp_db_remove(const temp_db *t)
+{
+    unlink(t->path);
+    unlink(t->wal);
+    unlink(t->shm);
+}
+
 static void
 test_wal_stays_bounded(void **state)
 {
-    char path[] = "/tmp/store_ckpt_XXXXXX", url[64], wal[80], shm[80], id[32], pad[1200];
+    char url[96], id[32], pad[1200];
     off_t biggest = 0;
     store *st = NULL;
     struct stat sb;
-    int fd = mkstemp(path);
+    temp_db db;
 
     (void)state;
-    assert_true(fd >= 0);
-    close(fd);
-    snprintf(url, sizeof(url), "sqlite:%s", path);
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    snprintf(shm, sizeof(shm), "%s-shm", path);
+    temp_db_make(&db);
+    snprintf(url, sizeof(url), "sqlite:%s", db.path);
     memset(pad, 'x', sizeof(pad) - 1);
     pad[sizeof(pad) - 1] = '\0';
     assert_int_equal(store_open(url, "ckpt", &st), TG_OK);
@@ -48,7 +71,7 @@ test_wal_stays_bounded(void **state)
         doc = json_pack("{s:s, s:s}", "_id", id, "pad", pad);
         assert_int_equal(store_insert(st, "docs", doc), TG_OK);
         json_decref(doc);
-        if (stat(wal, &sb) == 0 && sb.st_size > biggest)
+        if (stat(db.wal, &sb) == 0 && sb.st_size > biggest)
             biggest = sb.st_size;
     }
     /* without checkpoints the WAL would hold every one of these commits (over 2 frames each) */
@@ -62,9 +85,7 @@ test_wal_stays_bounded(void **state)
         json_decref(got);
     }
     store_close(st);
-    unlink(path);
-    unlink(wal);
-    unlink(shm);
+    temp_db_remove(&db);
 }
 
 static off_t
@@ -81,28 +102,24 @@ file_size(const char *path)
 static void
 test_thread_copies_wal(void **state)
 {
-    char path[] = "/tmp/store_ckpt_thread_XXXXXX", wal[80], shm[80];
     store_sqlite_checkpointer *cp = NULL;
     sqlite3 *writer = NULL;
     sqlite3_stmt *ins = NULL;
     char pad[1000];
     off_t initial;
-    int fd = mkstemp(path);
+    temp_db db;
 
     (void)state;
-    assert_true(fd >= 0);
-    close(fd);
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    snprintf(shm, sizeof(shm), "%s-shm", path);
+    temp_db_make(&db);
     memset(pad, 'y', sizeof(pad));
-    assert_int_equal(sqlite3_open(path, &writer), SQLITE_OK);
+    assert_int_equal(sqlite3_open(db.path, &writer), SQLITE_OK);
     assert_int_equal(sqlite3_exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(store_sqlite_checkpointer_start(path, &cp), TG_OK);
+    assert_int_equal(store_sqlite_checkpointer_start(db.path, &cp), TG_OK);
     store_sqlite_checkpointer_attach(cp, writer);
     assert_int_equal(sqlite3_exec(writer, "CREATE TABLE t (x BLOB)", NULL, NULL, NULL), SQLITE_OK);
-    initial = file_size(path);
+    initial = file_size(db.path);
     assert_true(initial >= 0);
     assert_int_equal(sqlite3_prepare_v2(writer, "INSERT INTO t VALUES (?1)", -1, &ins, NULL),
                      SQLITE_OK);
@@ -113,14 +130,12 @@ test_thread_copies_wal(void **state)
         sqlite3_reset(ins);
     }
     sqlite3_finalize(ins);
-    for (int waited = 0; waited < 100 && file_size(path) < initial + 100 * 4096; waited++)
+    for (int waited = 0; waited < 100 && file_size(db.path) < initial + 100 * 4096; waited++)
         nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
-    assert_true(file_size(path) >= initial + 100 * 4096);
+    assert_true(file_size(db.path) >= initial + 100 * 4096);
     sqlite3_close(writer);
     store_sqlite_checkpointer_stop(cp);
-    unlink(path);
-    unlink(wal);
-    unlink(shm);
+    temp_db_remove(&db);
 }
 
 int
