@@ -1,16 +1,15 @@
 /*
  * Password hashing: argon2id (libargon2) and bcrypt (libxcrypt), the only place either
  * library is used. Hashes imported from Auth0 (import.h) are also verified here — argon2i,
- * PHC pbkdf2 and salted md5/sha digests (OpenSSL EVP) — and upgraded on the next login. Every computation holds one slot of a counting semaphore so a login flood
- * occupies at most --hash-threads CPUs whatever the number of bus workers.
+ * PHC pbkdf2 and salted md5/sha digests (OpenSSL EVP) — and upgraded on the next login. Every
+ * computation runs on the hashing threads (hash_pool.c), so a login flood occupies at most
+ * --hash-threads CPUs whatever the number of bus workers.
  */
 #include <argon2.h>
 #include <crypt.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,8 @@
 
 struct users_hasher {
     users_hash_params p;
-    sem_t slots;
-    pthread_mutex_t mem_mu;
-    users_argon2_mem *mem;   /* one per slot (threads of them) */
-    users_argon2_mem **idle; /* the ones no computation holds; a taken slot guarantees one */
-    unsigned n_idle, threads;
-    char *dummy;        /* a hash of a random password with the configured parameters */
+    users_hash_pool *pool;
+    char *dummy; /* a hash of a random password with the configured parameters */
 };
 
 void
@@ -42,29 +37,6 @@ users_hash_params_default(users_hash_params *p)
     p->argon2_iterations = 2;
     p->argon2_parallelism = 1;
     p->bcrypt_cost = 10;
-}
-
-/* Takes one of the `threads` slots (waiting for one) and its argon2 memory. */
-static users_argon2_mem *
-slot_take(users_hasher *h)
-{
-    users_argon2_mem *m;
-
-    while (sem_wait(&h->slots) != 0 && errno == EINTR)
-        ;
-    pthread_mutex_lock(&h->mem_mu);
-    m = h->idle[--h->n_idle];
-    pthread_mutex_unlock(&h->mem_mu);
-    return m;
-}
-
-static void
-slot_give(users_hasher *h, users_argon2_mem *m)
-{
-    pthread_mutex_lock(&h->mem_mu);
-    h->idle[h->n_idle++] = m;
-    pthread_mutex_unlock(&h->mem_mu);
-    sem_post(&h->slots);
 }
 
 static bool
@@ -529,26 +501,48 @@ users_hash_is_supported(const char *hash)
     return false;
 }
 
+/* One computation for the hashing threads: a new hash of pw (out set) or a check of pw against
+ * hash, whose format the caller has recognised. */
+typedef struct hash_job {
+    const users_hash_params *p;
+    const char *hash;
+    const char *pw;
+    size_t len;
+    char **out;
+} hash_job;
+
+static tg_err
+hash_job_run(users_argon2_mem *mem, void *arg)
+{
+    const hash_job *j = arg;
+
+    if (j->out != NULL)
+        return j->p->alg == USERS_HASH_BCRYPT ? bcrypt_make(j->p, j->pw, j->out)
+                                              : argon2_make(j->p, j->pw, j->len, mem, j->out);
+    if (is_argon2id(j->hash) || strncmp(j->hash, "$argon2i$", 9) == 0)
+        return users_argon2_verify(j->hash, ARGON2_MAX_M_KIB, ARGON2_MAX_T, ARGON2_MAX_P, j->pw,
+                                   j->len, mem);
+    if (is_bcrypt(j->hash))
+        return bcrypt_check(j->hash, j->pw);
+    return j->hash[1] == 'p' ? pbkdf2_check(j->hash, j->pw, j->len)
+                             : digest_check(j->hash, j->pw, j->len);
+}
+
 tg_err
 users_hash_password(users_hasher *h, const char *pw, size_t len, char **out)
 {
-    users_argon2_mem *mem;
-    tg_err err;
+    hash_job j = {.p = &h->p, .pw = pw, .len = len, .out = out};
 
     *out = NULL;
     if (len > users_hash_max_bytes(h) || strlen(pw) != len)
         return len > users_hash_max_bytes(h) ? TG_ETOOBIG : TG_EINVAL;
-    mem = slot_take(h);
-    err = h->p.alg == USERS_HASH_BCRYPT ? bcrypt_make(&h->p, pw, out)
-                                        : argon2_make(&h->p, pw, len, mem, out);
-    slot_give(h, mem);
-    return err;
+    return users_hash_pool_run(h->pool, hash_job_run, &j);
 }
 
 tg_err
 users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
 {
-    users_argon2_mem *mem;
+    hash_job j = {.p = &h->p, .hash = hash, .pw = pw, .len = len};
     tg_err err;
 
     if (is_argon2id(hash) || strncmp(hash, "$argon2i$", 9) == 0) {
@@ -556,18 +550,12 @@ users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
             return TG_EDENIED;
         if (!argon2_params_ok(hash))
             return TG_EINVAL;
-        mem = slot_take(h);
-        err = users_argon2_verify(hash, ARGON2_MAX_M_KIB, ARGON2_MAX_T, ARGON2_MAX_P, pw, len,
-                                  mem);
-        slot_give(h, mem);
-        return err;
+        return users_hash_pool_run(h->pool, hash_job_run, &j);
     }
     if (is_bcrypt(hash)) {
         /* libxcrypt would read only the first 72 bytes: the work is still done (same time),
          * but a longer password never matches, so two sharing a prefix can't both pass. */
-        mem = slot_take(h);
-        err = bcrypt_check(hash, pw);
-        slot_give(h, mem);
+        err = users_hash_pool_run(h->pool, hash_job_run, &j);
         if (err == TG_OK && (len > USERS_BCRYPT_MAX_BYTES || strlen(pw) != len))
             err = TG_EDENIED;
         return err;
@@ -575,10 +563,7 @@ users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
     if (strncmp(hash, "$pbkdf2-", 8) == 0 || strncmp(hash, "$tg-", 4) == 0) {
         if (len > USERS_ARGON2_MAX_BYTES || strlen(pw) != len)
             return TG_EDENIED;
-        mem = slot_take(h);
-        err = hash[1] == 'p' ? pbkdf2_check(hash, pw, len) : digest_check(hash, pw, len);
-        slot_give(h, mem);
-        return err;
+        return users_hash_pool_run(h->pool, hash_job_run, &j);
     }
     return TG_EINVAL;
 }
@@ -609,6 +594,7 @@ users_hasher_new(const users_hash_params *p, unsigned threads, users_hasher **ou
     users_hasher *h = NULL;
     char *random = NULL;
     tg_err err = TG_EINVAL;
+    size_t keep;
 
     *out = NULL;
     if (threads < 1 || (p->alg == USERS_HASH_BCRYPT && (p->bcrypt_cost < 4 || p->bcrypt_cost > 31)))
@@ -616,24 +602,12 @@ users_hasher_new(const users_hash_params *p, unsigned threads, users_hasher **ou
     if ((h = calloc(1, sizeof(*h))) == NULL)
         return TG_ENOMEM;
     h->p = *p;
-    h->threads = h->n_idle = threads;
-    pthread_mutex_init(&h->mem_mu, NULL);
-    h->mem = calloc(threads, sizeof(*h->mem));
-    h->idle = calloc(threads, sizeof(*h->idle));
-    if (h->mem == NULL || h->idle == NULL || sem_init(&h->slots, 0, threads) != 0) {
-        free(h->mem);
-        free(h->idle);
-        pthread_mutex_destroy(&h->mem_mu);
-        free(h);
-        return TG_EINVAL;
-    }
-    for (unsigned i = 0; i < threads; i++) {
-        /* what the configured m needs (libargon2 rounds it up to 8 x p blocks of 1 KiB) */
-        h->mem[i].keep = (size_t)(p->argon2_memory_kib < 8 * p->argon2_parallelism
-                                      ? 8 * p->argon2_parallelism
-                                      : p->argon2_memory_kib) * 1024;
-        h->idle[i] = &h->mem[i];
-    }
+    /* each thread keeps what the configured m needs (libargon2 rounds it up to 8 x p blocks
+     * of 1 KiB) */
+    keep = (size_t)(p->argon2_memory_kib > 8 * p->argon2_parallelism ? p->argon2_memory_kib
+                                                                     : 8 * p->argon2_parallelism);
+    if ((err = users_hash_pool_new(threads, keep * 1024, &h->pool)) != TG_OK)
+        goto out;
     if ((err = tg_random_token(24, &random)) != TG_OK)
         goto out;
     if ((err = users_hash_password(h, random, strlen(random), &h->dummy)) != TG_OK)
@@ -651,12 +625,7 @@ users_hasher_free(users_hasher *h)
 {
     if (h == NULL)
         return;
-    sem_destroy(&h->slots);
-    for (unsigned i = 0; i < h->threads; i++)
-        users_argon2_mem_fini(&h->mem[i]);
-    free(h->mem);
-    free(h->idle);
-    pthread_mutex_destroy(&h->mem_mu);
+    users_hash_pool_free(h->pool);
     free(h->dummy);
     free(h);
 }

@@ -4,12 +4,12 @@
  * libargon2's one-call API (argon2id_hash_encoded, argon2_verify) allocates its m KiB with
  * malloc for every computation; glibc then keeps up to that much per worker thread's arena
  * (measured: svc-users at 174 MB RSS with 8 workers and m = 19 MiB, and ~570 page faults per
- * login as arenas are trimmed and refilled). Here each of the hasher's slots owns one mapping,
- * reused by every computation that holds the slot: memory is bounded by slots x m and the pages
+ * login as arenas are trimmed and refilled). Here each hashing thread (hash_pool.c) owns one
+ * mapping, reused by every computation it runs: memory is bounded by threads x m and the pages
  * stay mapped. libargon2 wipes the memory before handing it back (its default
  * clear_internal_memory), so nothing password-derived stays in it between computations.
  *
- * libargon2's allocation callbacks take no user pointer, so the slot's memory reaches them
+ * libargon2's allocation callbacks take no user pointer, so the thread's memory reaches them
  * through a thread-local set for the duration of one computation.
  */
 #include <argon2.h>
@@ -38,7 +38,7 @@ map(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
-/* The slot's mapping when it is big enough or may grow to the size asked (at most keep
+/* The thread's mapping when it is big enough or may grow to the size asked (at most keep
  * bytes); a one-off mapping, unmapped by mem_free, for a larger imported hash. */
 static int
 mem_alloc(uint8_t **memory, size_t bytes)

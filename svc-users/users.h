@@ -18,7 +18,7 @@
 
 /* ---- argon2 into reusable memory (hash_argon2.c) ------------------------------------------ */
 
-/* One hashing slot's argon2 memory: a mapping reused by every computation holding the slot,
+/* One hashing thread's argon2 memory: a mapping reused by every computation the thread runs,
  * grown up to keep bytes; a larger request gets a one-off mapping. Zero-initialise. */
 typedef struct users_argon2_mem {
     uint8_t *base;
@@ -36,6 +36,21 @@ tg_err users_argon2id_hash(uint32_t m_kib, uint32_t t, uint32_t p, const uint8_t
 tg_err users_argon2_verify(const char *hash, unsigned long max_m_kib, unsigned long max_t,
                            unsigned long max_p, const char *pw, size_t len,
                            users_argon2_mem *mem);
+
+/* ---- the hashing threads (hash_pool.c) ---------------------------------------------------- */
+
+typedef struct users_hash_pool users_hash_pool;
+/* One computation, run on a pool thread with that thread's argon2 memory. */
+typedef tg_err (*users_hash_job_fn)(users_argon2_mem *mem, void *arg);
+/* Starts `threads` threads, each with an argon2 memory that keeps up to mem_keep bytes mapped.
+ * *out freed with users_hash_pool_free(). */
+tg_err users_hash_pool_new(unsigned threads, size_t mem_keep, users_hash_pool **out);
+/* Queues fn(mem, arg) behind the computations already queued, waits for it and returns its
+ * result. arg is borrowed until then. */
+tg_err users_hash_pool_run(users_hash_pool *p, users_hash_job_fn fn, void *arg);
+/* Joins the threads (no caller may still be in users_hash_pool_run) and unmaps their memory.
+ * NULL is fine. */
+void users_hash_pool_free(users_hash_pool *p);
 
 /* ---- password hashing (hash.c) -------------------------------------------------------- */
 
