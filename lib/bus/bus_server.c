@@ -23,7 +23,6 @@
 #define BUS_DEFAULT_WORKERS 8
 #define BUS_RECONNECT_MIN_MS 50
 #define BUS_RECONNECT_MAX_MS 1000
-#define BUS_IDLE_POLL_MS 200
 #define BUS_SEND_TIMEOUT_MS 5000
 
 struct bus_ctx {
@@ -39,6 +38,8 @@ typedef struct bus_worker {
     nng_ctx ctx;
     nng_aio *aio;
     bool started;
+    pthread_mutex_t mu; /* receiving, and the start of a receive, against stop_workers */
+    bool receiving;
 } bus_worker;
 
 struct bus_server {
@@ -256,6 +257,33 @@ serve_one(bus_server *srv, nng_msg *in)
     return out;
 }
 
+/* Starts a receive unless the server is closing: under w->mu, so stop_workers either sees the
+ * receive and cancels it or the worker sees closing before it starts one. */
+static bool
+recv_start(bus_worker *w)
+{
+    bool started = false;
+
+    pthread_mutex_lock(&w->mu);
+    if (!atomic_load(&w->srv->closing)) {
+        w->receiving = started = true;
+        nng_aio_set_timeout(w->aio, NNG_DURATION_INFINITE);
+        nng_ctx_recv(w->ctx, w->aio);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return started;
+}
+
+static void
+recv_done(bus_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->receiving = false;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* An idle worker blocks in its receive until a request comes or stop_workers cancels that
+ * receive; only a receive is ever cancelled, so a reply being sent is never cut off. */
 static void *
 worker_main(void *arg)
 {
@@ -263,17 +291,12 @@ worker_main(void *arg)
     bus_server *srv = w->srv;
     int rv;
 
-    while (!atomic_load(&srv->closing)) {
+    while (recv_start(w)) {
         nng_msg *in, *out;
 
-        /* A short receive timeout lets the worker notice shutdown without cancelling anything
-         * (cancelling could abort a reply that is being sent). */
-        nng_aio_set_timeout(w->aio, BUS_IDLE_POLL_MS);
-        nng_ctx_recv(w->ctx, w->aio);
         nng_aio_wait(w->aio);
+        recv_done(w);
         if ((rv = nng_aio_result(w->aio)) != 0) {
-            if (rv == NNG_ETIMEDOUT)
-                continue;
             if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
                 break;
             LOG_WARN("bus: receive failed: %s", nng_strerror(rv));
@@ -306,6 +329,8 @@ start_workers(bus_server *srv, size_t n)
     if (srv->workers == NULL)
         return TG_ENOMEM;
     srv->n_workers = n;
+    for (size_t i = 0; i < n; i++)
+        pthread_mutex_init(&srv->workers[i].mu, NULL); /* stop_workers takes every one */
     for (size_t i = 0; i < n; i++) {
         bus_worker *w = &srv->workers[i];
         w->srv = srv;
@@ -325,11 +350,20 @@ stop_workers(bus_server *srv)
     atomic_store(&srv->closing, true); /* workers finish their request, then stop */
     for (size_t i = 0; i < srv->n_workers; i++) {
         bus_worker *w = &srv->workers[i];
+
+        pthread_mutex_lock(&w->mu);
+        if (w->receiving)
+            nng_aio_cancel(w->aio);
+        pthread_mutex_unlock(&w->mu);
+    }
+    for (size_t i = 0; i < srv->n_workers; i++) {
+        bus_worker *w = &srv->workers[i];
         if (w->started)
             pthread_join(w->thread, NULL);
         if (w->aio != NULL)
             nng_aio_free(w->aio);
         nng_ctx_close(w->ctx);
+        pthread_mutex_destroy(&w->mu);
     }
     free(srv->workers);
     srv->workers = NULL;

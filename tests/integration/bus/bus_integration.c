@@ -1,8 +1,10 @@
 /*
  * The bus over real NNG on loopback TCP: typed round trips, errors, deadlines with no replica,
  * a worker pool that a slow request cannot block, concurrency from many threads, a second
- * replica joining without restarting the caller, spreading over replicas, and a replica that
- * dies under load losing nothing but the requests it was holding (which NNG resends).
+ * replica joining without restarting the caller, spreading over replicas, a replica that
+ * dies under load losing nothing but the requests it was holding (which NNG resends), idle
+ * workers that sleep until a request comes, and a close that still answers the request being
+ * served.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../ports.h"
@@ -197,6 +200,67 @@ test_slow_request_does_not_block_others(void **state)
     bus_client_close(c);
 }
 
+/* Idle workers block in their receive: no wake-ups while nothing comes (they used to poll
+ * every 200 ms), and a close still stops them at once. */
+static void
+test_idle_workers_sleep(void **state)
+{
+    bus_client *c;
+    bus_server *s;
+    struct rusage r0, r1;
+    long woken;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    s = start_replica("r1", 16);
+    assert_int_equal(echo(c, "warm", 3000, NULL, NULL), TG_OK);
+    usleep(100 * 1000);
+    assert_int_equal(getrusage(RUSAGE_SELF, &r0), 0);
+    usleep(1000 * 1000);
+    assert_int_equal(getrusage(RUSAGE_SELF, &r1), 0);
+    woken = (r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw);
+    /* polling 16 workers every 200 ms: ~80 switches a second; sleeping ones: a handful */
+    assert_true(woken < 16);
+    bus_server_close(s);
+    assert_int_equal(echo(c, "after", 300, NULL, NULL), TG_ETIMEDOUT);
+    bus_client_close(c);
+}
+
+static void *
+close_main(void *arg)
+{
+    bus_server_close(arg);
+    return NULL;
+}
+
+/* Closing cancels only receives: a request being served when the close comes is answered. */
+static void
+test_close_answers_the_request_in_hand(void **state)
+{
+    bus_client *c;
+    bus_server *s;
+    pthread_t closer;
+    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
+    atomic_int slow_done = 0;
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    s = start_replica("r1", 4);
+    req.scope = "slow";
+    atomic_store(&slow_release, 0);
+    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 30000};
+    assert_int_equal(bus_call_async(c, &o, &req.base, on_slow, &slow_done), TG_OK);
+    usleep(200 * 1000); /* the slow request is in a worker's hands */
+    assert_int_equal(pthread_create(&closer, NULL, close_main, s), 0);
+    usleep(200 * 1000); /* the close has cancelled the idle workers' receives by now */
+    atomic_store(&slow_release, 1);
+    assert_int_equal(pthread_join(closer, NULL), 0);
+    while (atomic_load(&slow_done) == 0)
+        usleep(10 * 1000);
+    assert_int_equal(atomic_load(&slow_done), 1);
+    bus_client_close(c);
+}
+
 typedef struct hammer {
     bus_client *c;
     int calls;
@@ -343,6 +407,8 @@ main(void)
         cmocka_unit_test_setup(test_concurrency_and_spread, setup),
         cmocka_unit_test_setup(test_replica_dies_under_load, setup),
         cmocka_unit_test_setup(test_device_many_callers_many_replicas, setup),
+        cmocka_unit_test_setup(test_idle_workers_sleep, setup),
+        cmocka_unit_test_setup(test_close_answers_the_request_in_hand, setup),
     };
     log_init("bus-test", TG_LOG_WARN);
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
