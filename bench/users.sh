@@ -12,7 +12,9 @@
 #
 # Measures, in one run on one machine:
 #   (a) argon2id hashes/s at svc-users' parameters (m=19456 KiB, t=2, p=1) on one and on two
-#       threads (bench/argon2_speed.c, compiled against libargon2 into the work dir), before
+#       threads (bench/argon2_speed.c, compiled against libargon2 into the work dir, memory
+#       kept per thread in huge pages as svc-users keeps it; also, for the record, two threads
+#       with libargon2's own per-hash allocation, which is slower), before
 #       the system starts; on two threads right after the login load (the system idle: its
 #       services use no CPU when nothing comes), and after the system stopped;
 #   (b) password-grant logins/s (h2load, HTTP/2, form body, a user signed up first) and its
@@ -62,6 +64,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 tg_log "argon2id capacity: 1 and 2 threads, ${hash_seconds}s each"
 hash1_line=$("$work/argon2_speed" 1 "$hash_seconds")
 hash2_line=$("$work/argon2_speed" 2 "$hash_seconds")
+hash2_lib=$("$work/argon2_speed" --libargon2-alloc 2 "$hash_seconds" | sed -n 's/.*hashes_per_s=//p')
 hash1=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash1_line")
 hash2=$(sed -n 's/.*hashes_per_s=//p' <<<"$hash2_line")
 
@@ -172,7 +175,7 @@ report=$work/report.md
     echo
     echo "- machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r); $(h2load --version | head -1); load average (1/5/15 min) before: $load_before, at the start of the HTTP loads: $load_run"
     echo "- system: own run, $TG_BUILD_DIR (RelWithDebInfo, no sanitizers), TG_RATE_LIMIT_PASSWORD=0; ${#procs[@]} processes: ${procs[*]}; commit $(git -C "$tg_root" rev-parse --short HEAD 2>/dev/null || echo '?') (working tree may hold others' uncommitted work)"
-    echo "- (a) argon2id m=19456 KiB t=2 p=1 (\`argon2_speed THREADS $hash_seconds\`, bench/argon2_speed.c): **$hash1 hashes/s on one thread, $hash2 on two** before the system started; **$hash2_next on two** right after the login load (the system's processes used ${system_cpu_next} CPU-seconds meanwhile); **$hash2_after on two** after it stopped; mean of the two around the login load **$hash2_mean**"
+    echo "- (a) argon2id m=19456 KiB t=2 p=1 (\`argon2_speed THREADS $hash_seconds\`, bench/argon2_speed.c, memory kept per thread in huge pages as svc-users keeps it): **$hash1 hashes/s on one thread, $hash2 on two** before the system started (with libargon2's per-hash allocation, \`--libargon2-alloc\`: $hash2_lib on two); **$hash2_next on two** right after the login load (the system's processes used ${system_cpu_next} CPU-seconds meanwhile); **$hash2_after on two** after it stopped; mean of the two around the login load **$hash2_mean**"
     echo "- (b) password grant (form, HTTP/2, user from /dbconnections/signup, scope openid profile email offline_access):"
     cat "$work/login.md"
     echo "  - logins/s ÷ two-thread hashes/s (the mean of the two around the login load) = **$ratio** (target ≥ 0.85); against the highest of the three: $ratio_max"

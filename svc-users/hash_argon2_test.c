@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ test_compatible_with_libargon2(void **state)
     users_argon2_mem_fini(&mem);
 }
 
-/* The slot's mapping is made once and reused; a larger imported m gets a one-off mapping. */
+/* The thread's mapping is made once and reused; a larger imported m gets a one-off mapping. */
 static void
 test_memory_reused(void **state)
 {
@@ -70,6 +71,38 @@ test_memory_reused(void **state)
     free(h);
     users_argon2_mem_fini(&mem);
     assert_null(mem.base);
+}
+
+/* Memory of 2 MiB and more sits on 2 MiB boundaries (for huge pages), works like any other,
+ * both kept and one-off, and is wiped after use. */
+static void
+test_large_memory_aligned(void **state)
+{
+    const uint32_t big_m = 3 * 1024; /* KiB */
+    users_argon2_mem mem = {.keep = big_m * 1024};
+    users_argon2_mem small = {.keep = M * 1024};
+    char theirs[256], *ours = NULL;
+
+    (void)state;
+    assert_int_equal(users_argon2id_hash(big_m, 1, 1, salt, sizeof(salt), "pw", 2, &mem, &ours),
+                     TG_OK);
+    assert_int_equal((uintptr_t)mem.base % (2u << 20), 0);
+    assert_int_equal(mem.size, big_m * 1024);
+    assert_int_equal(
+        argon2id_hash_encoded(1, big_m, 1, "pw", 2, salt, sizeof(salt), 32, theirs, sizeof(theirs)),
+        ARGON2_OK);
+    assert_string_equal(ours, theirs);
+    assert_int_equal(users_argon2_verify(theirs, 4096, 4, 4, "pw", 2, &mem), TG_OK);
+    for (size_t i = 0; i < mem.size; i++)
+        if (mem.base[i] != 0)
+            fail_msg("byte %zu of the kept memory is not wiped", i);
+    /* over small's keep: a one-off 2 MiB-aligned mapping, unmapped after */
+    assert_int_equal(users_argon2_verify(theirs, 4096, 4, 4, "pw", 2, &small), TG_OK);
+    assert_int_equal(users_argon2_verify(theirs, 4096, 4, 4, "px", 2, &small), TG_EDENIED);
+    assert_null(small.base);
+    free(ours);
+    users_argon2_mem_fini(&mem);
+    users_argon2_mem_fini(&small);
 }
 
 static void
@@ -127,6 +160,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compatible_with_libargon2),
         cmocka_unit_test(test_memory_reused),
+        cmocka_unit_test(test_large_memory_aligned),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
