@@ -30,7 +30,8 @@ struct store_sqlite_checkpointer {
  * (each wake is a context switch and a checkpoint's fsync). Past
  * STORE_SQLITE_CHECKPOINT_FRAMES_MAX frames the writer checkpoints itself, as SQLite would, so
  * the WAL stays bounded; when readers keep even that from finishing, it tries again after
- * another STORE_SQLITE_CHECKPOINT_FRAMES frames. */
+ * another STORE_SQLITE_CHECKPOINT_FRAMES frames, and when the thread's own checkpoint is
+ * running, at the next commit. */
 static int
 on_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -42,8 +43,11 @@ on_commit(void *arg, sqlite3 *db, const char *name, int frames)
     }
     cp->frames_seen = frames;
     if (frames >= cp->next_self) {
-        cp->next_self = frames + STORE_SQLITE_CHECKPOINT_FRAMES;
-        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* SQLITE_BUSY: the thread is checkpointing right now; try again at the next commit
+         * (waiting 1,000 frames let a busy writer take the WAL well past the bound) */
+        if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+            SQLITE_BUSY)
+            cp->next_self = frames + STORE_SQLITE_CHECKPOINT_FRAMES;
     } else if (frames >= cp->next_wake) {
         cp->next_wake = frames + STORE_SQLITE_CHECKPOINT_FRAMES;
         pthread_mutex_lock(&cp->mu);
