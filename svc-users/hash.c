@@ -571,8 +571,14 @@ users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len)
 tg_err
 users_hash_verify_dummy(users_hasher *h, const char *pw, size_t len)
 {
-    (void)users_hash_verify(h, h->dummy, pw, len);
-    return TG_EDENIED;
+    return users_hash_verify(h, h->dummy, pw, len) == TG_EUNAVAILABLE ? TG_EUNAVAILABLE
+                                                                       : TG_EDENIED;
+}
+
+void
+users_hasher_limit(users_hasher *h, unsigned max_pending)
+{
+    users_hash_pool_limit(h->pool, max_pending);
 }
 
 bool

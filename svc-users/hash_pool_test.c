@@ -1,6 +1,6 @@
 /* The hashing threads: every caller gets its own computation's result, no more computations
- * run at once than there are threads, no two running ones share a memory, and freeing the
- * pool joins its threads. */
+ * run at once than there are threads, no two running ones share a memory, a caller beyond the
+ * pending bound is refused at once, and freeing the pool joins its threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "users.h"
 
@@ -120,6 +121,64 @@ test_callers_share_the_threads(void **state)
     assert_false(atomic_load(&wrong_keep));
 }
 
+static atomic_bool release;
+
+static tg_err
+hold(users_argon2_mem *mem, void *arg)
+{
+    (void)mem;
+    (void)arg;
+    while (!atomic_load(&release))
+        usleep(1000);
+    return TG_OK;
+}
+
+static tg_err
+never(users_argon2_mem *mem, void *arg)
+{
+    (void)mem;
+    *(bool *)arg = true;
+    return TG_OK;
+}
+
+static void *
+hold_caller(void *arg)
+{
+    return (void *)(uintptr_t)users_hash_pool_run(arg, hold, NULL);
+}
+
+/* Two threads, at most three pending: two run, one waits, a fourth is refused without running,
+ * and once they are done the pool takes work again. */
+static void
+test_pending_bound(void **state)
+{
+    users_hash_pool *p = NULL;
+    pthread_t t[3];
+    bool ran = false;
+    (void)state;
+
+    assert_int_equal(users_hash_pool_new(2, 4096, &p), TG_OK);
+    users_hash_pool_limit(p, 3);
+    atomic_store(&release, false);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hold_caller, p), 0);
+    while (users_hash_pool_pending(p) < 3)
+        usleep(1000);
+    assert_int_equal(users_hash_pool_run(p, never, &ran), TG_EUNAVAILABLE);
+    assert_false(ran);
+    atomic_store(&release, true);
+    for (int i = 0; i < 3; i++) {
+        void *err = NULL;
+
+        assert_int_equal(pthread_join(t[i], &err), 0);
+        assert_int_equal((uintptr_t)err, TG_OK);
+    }
+    assert_int_equal(users_hash_pool_pending(p), 0);
+    assert_int_equal(users_hash_pool_run(p, never, &ran), TG_OK);
+    assert_true(ran);
+    users_hash_pool_free(p);
+}
+
 static void
 test_bad_sizes_and_free(void **state)
 {
@@ -138,6 +197,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_callers_share_the_threads),
+        cmocka_unit_test(test_pending_bound),
         cmocka_unit_test(test_bad_sizes_and_free),
     };
 

@@ -28,6 +28,7 @@ typedef struct options {
     const char *outbox;        /* reset emails as files when no smtp provider is configured */
     long workers;
     long hash_threads;
+    long hash_queue; /* computations queued or running at most; 0: from workers */
     users_hash_params hash;
 } options;
 
@@ -38,6 +39,7 @@ usage(FILE *f)
           "         [--workers N] [--master-key-file FILE] [--replica-id ID]\n"
           "         [--hash argon2id|bcrypt] [--argon2-memory-kib N] [--argon2-iterations N]\n"
           "         [--argon2-parallelism N] [--bcrypt-cost N] [--hash-threads N]\n"
+          "         [--hash-queue N]\n"
           "         [--outbox DIR] [--token-bus URL[,URL...]|none]\n"
           "env: TG_TENANT_FILE TG_STORE TG_BUS_USERS TG_TOKEN_BUS TG_WORKERS TG_MASTER_KEY_FILE "
           "TG_MASTER_KEY TG_OUTBOX\n",
@@ -60,6 +62,7 @@ parse_options(int argc, char **argv, options *o)
         {"argon2-parallelism", required_argument, NULL, 'P'},
         {"bcrypt-cost", required_argument, NULL, 'C'},
         {"hash-threads", required_argument, NULL, 'T'},
+        {"hash-queue", required_argument, NULL, 'Q'},
         {"outbox", required_argument, NULL, 'o'},
         {"token-bus", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
@@ -77,7 +80,7 @@ parse_options(int argc, char **argv, options *o)
     o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-users.db");
     o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
     o->outbox = tg_env_or("TG_OUTBOX", "outbox");
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "8"), 1, 256);
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
     o->hash_threads = ncpu > 0 ? ncpu : 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -90,6 +93,7 @@ parse_options(int argc, char **argv, options *o)
         case 'k': token_bus = optarg; break;
         case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'T': o->hash_threads = tg_parse_long(optarg, 1, 1024); break;
+        case 'Q': o->hash_queue = tg_parse_long(optarg, 1, 1024); break;
         case 'H':
             if (strcmp(optarg, "argon2id") == 0)
                 o->hash.alg = USERS_HASH_ARGON2ID;
@@ -118,8 +122,13 @@ parse_options(int argc, char **argv, options *o)
         default: return -1;
         }
     }
-    if (bad || optind != argc || o->tenant == NULL || o->workers < 1 || o->hash_threads < 1)
+    if (bad || optind != argc || o->tenant == NULL || o->workers < 1 || o->hash_threads < 1 ||
+        o->hash_queue < 0)
         return -1;
+    /* A password check holds its worker while it waits for a hash thread: as many as the bus
+     * lets slow requests hold, so a login flood leaves workers free (hash_pool.c). */
+    if (o->hash_queue == 0)
+        o->hash_queue = bus_slow_limit((size_t)o->workers);
     o->bus_urls = strdup(bus);
     o->token_bus = strdup(token_bus); /* both are split in place later */
     return o->bus_urls != NULL && o->token_bus != NULL ? 0 : -1;
@@ -167,6 +176,7 @@ main(int argc, char **argv)
         LOG_ERROR("cannot set up password hashing with the given parameters");
         goto out;
     }
+    users_hasher_limit(hasher, (unsigned)opt.hash_queue);
     if (store_open(opt.store_url, "users", &app.st) != TG_OK || users_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
@@ -189,9 +199,9 @@ main(int argc, char **argv)
                           .app = &app, .replica_id = opt.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
-    LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads, %s "
-             "(store: %s, mail: %s%s, svc-token: %s)",
-             cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads,
+    LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads "
+             "(%ld pending at most), %s (store: %s, mail: %s%s, svc-token: %s)",
+             cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads, opt.hash_queue,
              opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
              store_driver_name(app.st), cfg->email.enabled ? "smtp " : "outbox ",
              cfg->email.enabled ? cfg->email.smtp_host : opt.outbox, token_log);

@@ -410,8 +410,11 @@ users_on_reset_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessa
                          n_details);
         goto out;
     }
-    if ((err = users_hash_password(app->hasher, pw, strlen(pw), &hash)) != TG_OK)
+    if ((err = users_hash_password(app->hasher, pw, strlen(pw), &hash)) != TG_OK) {
+        if (err == TG_EUNAVAILABLE) /* the hashing threads are full (users_hasher_limit) */
+            err = reply_message(ctx, app, reply, 503, "Try again", MSG_RETRY);
         goto out;
+    }
     /* svc-token first (token_notify.c): if it does not hear of the reset, nothing changes */
     valid_after = tg_now_s();
     if (users_token_tell_state(ctx, app, user, valid_after) != TG_OK) {

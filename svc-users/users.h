@@ -46,8 +46,13 @@ typedef tg_err (*users_hash_job_fn)(users_argon2_mem *mem, void *arg);
  * *out freed with users_hash_pool_free(). */
 tg_err users_hash_pool_new(unsigned threads, size_t mem_keep, users_hash_pool **out);
 /* Queues fn(mem, arg) behind the computations already queued, waits for it and returns its
- * result. arg is borrowed until then. */
+ * result; TG_EUNAVAILABLE at once, without running fn, when the pending bound is reached.
+ * arg is borrowed until then. */
 tg_err users_hash_pool_run(users_hash_pool *p, users_hash_job_fn fn, void *arg);
+/* At most max_pending computations queued or running (0, the default: no bound). */
+void users_hash_pool_limit(users_hash_pool *p, unsigned max_pending);
+/* Computations queued or running now. */
+unsigned users_hash_pool_pending(users_hash_pool *p);
 /* Joins the threads (no caller may still be in users_hash_pool_run) and unmaps their memory.
  * NULL is fine. */
 void users_hash_pool_free(users_hash_pool *p);
@@ -79,17 +84,23 @@ void users_hash_params_default(users_hash_params *p);
  * dummy hash with p's parameters, verified for unknown users so they cost what a wrong
  * password costs. p is copied. *out freed with users_hasher_free(). */
 tg_err users_hasher_new(const users_hash_params *p, unsigned threads, users_hasher **out);
+/* Refuses computations (TG_EUNAVAILABLE) while max_pending are queued or running, so callers
+ * that wait for them cannot all be held by a flood; 0: no bound (users_hash_pool_limit). */
+void users_hasher_limit(users_hasher *h, unsigned max_pending);
 void users_hasher_free(users_hasher *h); /* NULL is fine */
 /* The longest password (bytes) the configured algorithm hashes. */
 size_t users_hash_max_bytes(const users_hasher *h);
 /* Hashes pw[0..len) with the configured algorithm. TG_ETOOBIG when len exceeds
- * users_hash_max_bytes(). *out is a heap string the caller frees with free(). */
+ * users_hash_max_bytes(), TG_EUNAVAILABLE when the hasher refused it (users_hasher_limit).
+ * *out is a heap string the caller frees with free(). */
 tg_err users_hash_password(users_hasher *h, const char *pw, size_t len, char **out);
 /* Checks pw against a stored hash ($argon2id$, $2a$, $2b$, $2y$). TG_OK on a match, TG_EDENIED
  * on a mismatch (also for a bcrypt hash and a password over 72 bytes), TG_EINVAL for a hash
- * in no supported format. pw and hash are borrowed. */
+ * in no supported format, TG_EUNAVAILABLE when the hasher refused the computation
+ * (users_hasher_limit). pw and hash are borrowed. */
 tg_err users_hash_verify(users_hasher *h, const char *hash, const char *pw, size_t len);
-/* Burns the time of one verify against the dummy hash; always TG_EDENIED. */
+/* Burns the time of one verify against the dummy hash: TG_EDENIED, or TG_EUNAVAILABLE when the
+ * hasher refused the computation (users_hasher_limit). */
 tg_err users_hash_verify_dummy(users_hasher *h, const char *pw, size_t len);
 /* Whether hash was made with another algorithm or other parameters than the configured ones
  * (then a successful login rehashes it). */

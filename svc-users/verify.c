@@ -11,6 +11,9 @@
  *   403 invalid_grant "Wrong email or password." (unknown user or wrong password; an unknown
  *       user is verified against a dummy hash so both cost the same)
  *   401 unauthorized "user is blocked" (only after the right password, so it reveals nothing)
+ *   429 too_many_requests with Retry-After: 1 when the hashing threads already hold as many
+ *       computations as svc-users allows (--hash-queue): a login flood is turned away rather
+ *       than holding every bus worker (hash_pool.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,13 +115,15 @@ users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
                         TOO_MANY_ATTEMPTS);
     }
     if (req->username[0] == '\0' || pw[0] == '\0') {
-        (void)users_hash_verify_dummy(app->hasher, pw, strlen(pw));
+        if (users_hash_verify_dummy(app->hasher, pw, strlen(pw)) == TG_EUNAVAILABLE)
+            return bus_ctx_fail_busy(ctx); /* refused before any work: no attempt counted */
         return wrong_password(ctx, app, conn, req, protect);
     }
     err = find_user(app, conn, req->username, &user);
     if (err == TG_ENOTFOUND) {
-        (void)users_hash_verify_dummy(app->hasher, pw, strlen(pw));
-        err = wrong_password(ctx, app, conn, req, protect);
+        err = users_hash_verify_dummy(app->hasher, pw, strlen(pw)) == TG_EUNAVAILABLE
+                  ? bus_ctx_fail_busy(ctx)
+                  : wrong_password(ctx, app, conn, req, protect);
         goto out;
     }
     if (err != TG_OK)
@@ -128,7 +133,12 @@ users_on_verify_password(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMe
     if (err == TG_EINVAL) {
         LOG_WARN("user %s has a password hash in no supported format",
                  json_string_value(json_object_get(user, "_id")));
-        (void)users_hash_verify_dummy(app->hasher, pw, strlen(pw));
+        if (users_hash_verify_dummy(app->hasher, pw, strlen(pw)) == TG_EUNAVAILABLE)
+            err = TG_EUNAVAILABLE;
+    }
+    if (err == TG_EUNAVAILABLE) { /* the same for known and unknown users */
+        err = bus_ctx_fail_busy(ctx);
+        goto out;
     }
     if (err == TG_EDENIED || err == TG_EINVAL) {
         err = wrong_password(ctx, app, conn, req, protect);

@@ -19,6 +19,7 @@
 #define TG_BUS_BUS_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,6 +106,21 @@ void bus_ctx_fail_extra(bus_ctx *ctx, const char *key, const char *value);
 void bus_ctx_fail_shape(bus_ctx *ctx, Tollgate__Bus__ErrorShape shape, const char *name);
 /* Adds a response header to the error reply (WWW-Authenticate, X-RateLimit-*). */
 void bus_ctx_fail_header(bus_ctx *ctx, const char *name, const char *value);
+
+/* The refusal of a request turned away because too many like it are in progress: 429
+ * too_many_requests with Retry-After: 1 and BUS_BUSY_TEXT. Returns TG_EDENIED. */
+#define BUS_BUSY_TEXT "Too many requests in progress. Try again in a moment."
+tg_err bus_ctx_fail_busy(bus_ctx *ctx);
+/* Admission for work that holds a worker a long time while another service computes (a
+ * password check waits for svc-users' hashing): true while fewer such calls are inside than
+ * the server allows (its workers less a quarter, at least two left free), and then the
+ * caller calls bus_ctx_slow_leave() when done. With false the caller refuses the request
+ * (bus_ctx_fail_busy), so a flood of slow requests cannot hold every worker. */
+bool bus_ctx_slow_enter(bus_ctx *ctx);
+void bus_ctx_slow_leave(bus_ctx *ctx);
+/* How many of `workers` slow requests may hold: the workers less a quarter, at least two
+ * left free, at least one. */
+unsigned bus_slow_limit(size_t workers);
 
 /* A handler reads req (already unpacked and checked) and fills reply (already initialised
  * with the method's reply descriptor). Return TG_OK for a normal reply, or after

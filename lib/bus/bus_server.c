@@ -52,6 +52,8 @@ struct bus_server {
     size_t n_workers;
     atomic_bool closing;
     atomic_uint_fast64_t served;
+    atomic_uint slow;  /* requests inside bus_ctx_slow_enter() */
+    unsigned slow_max; /* bus_slow_limit(n_workers) */
 };
 
 const char *
@@ -164,6 +166,41 @@ bus_ctx_fail_shape(bus_ctx *ctx, Tollgate__Bus__ErrorShape shape, const char *na
     ctx->error->shape = shape;
     if (name != NULL && (name = bus_ctx_strdup(ctx, name)) != NULL)
         ctx->error->name = (char *)name;
+}
+
+tg_err
+bus_ctx_fail_busy(bus_ctx *ctx)
+{
+    tg_err err = bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS,
+                              "too_many_requests", BUS_BUSY_TEXT);
+
+    bus_ctx_fail_header(ctx, "Retry-After", "1");
+    return err;
+}
+
+unsigned
+bus_slow_limit(size_t workers)
+{
+    size_t free_kept = workers / 4 > 2 ? workers / 4 : 2;
+
+    return workers > free_kept ? (unsigned)(workers - free_kept) : 1;
+}
+
+bool
+bus_ctx_slow_enter(bus_ctx *ctx)
+{
+    bus_server *srv = ctx->srv;
+
+    if (atomic_fetch_add(&srv->slow, 1) < srv->slow_max)
+        return true;
+    atomic_fetch_sub(&srv->slow, 1);
+    return false;
+}
+
+void
+bus_ctx_slow_leave(bus_ctx *ctx)
+{
+    atomic_fetch_sub(&ctx->srv->slow, 1);
 }
 
 static const bus_method *
@@ -329,6 +366,7 @@ start_workers(bus_server *srv, size_t n)
     if (srv->workers == NULL)
         return TG_ENOMEM;
     srv->n_workers = n;
+    srv->slow_max = bus_slow_limit(n);
     for (size_t i = 0; i < n; i++)
         pthread_mutex_init(&srv->workers[i].mu, NULL); /* stop_workers takes every one */
     for (size_t i = 0; i < n; i++) {

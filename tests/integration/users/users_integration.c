@@ -9,6 +9,7 @@
  * The database connections are set on the loaded config here rather than written in the
  * tenant YAML, so the test does not depend on how far lib/config's connection parsing is.
  */
+#include <argon2.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -560,6 +561,106 @@ test_get_user(void **state)
 }
 
 
+/* ---- a login flood --------------------------------------------------------------------- */
+
+typedef struct flood {
+    pthread_mutex_t mu;
+    int ok, busy, other, done;
+} flood;
+
+static bool
+has_header(const Tollgate__Bus__Error *e, const char *name, const char *value)
+{
+    for (size_t i = 0; i < e->n_headers; i++)
+        if (strcmp(e->headers[i]->key, name) == 0 && strcmp(e->headers[i]->value, value) == 0)
+            return true;
+    return false;
+}
+
+static void
+on_flood_reply(void *arg, bus_result *res)
+{
+    flood *f = arg;
+
+    pthread_mutex_lock(&f->mu);
+    if (res->status == TG_OK && res->error == NULL)
+        f->ok++;
+    else if (res->status == TG_OK &&
+             res->error->error_class == TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS &&
+             strcmp(res->error->error, "too_many_requests") == 0 &&
+             has_header(res->error, "Retry-After", "1"))
+        f->busy++;
+    else
+        f->other++;
+    f->done++;
+    pthread_mutex_unlock(&f->mu);
+    bus_result_free(res);
+}
+
+/* A login flood holds no more than the hashing threads' bound: the logins beyond it are
+ * turned away at once (429 too_many_requests, Retry-After) and the bus workers stay free, so
+ * a GetUser is answered while the admitted logins still hash. Without the bound all four
+ * workers wait for hashing and the GetUser queues behind the flood. */
+static void
+test_login_flood_leaves_workers_free(void **state)
+{
+    enum { LOGINS = 12 };
+    static const uint8_t salt[16] = "flood-salt-16byt";
+    const char *pw = "Sesame-Open-9";
+    json_t *body = signup_ok(&(signup_args){.email = "flood@example.com", .password = pw});
+    const char *hex = json_string_value(json_object_get(body, "_id"));
+    Tollgate__Users__VerifyPasswordRequest req[LOGINS];
+    Tollgate__Users__GetUserRequest get = TOLLGATE__USERS__GET_USER_REQUEST__INIT;
+    bus_call_opts o = {.method = "users.VerifyPassword", .deadline_ms = tg_now_ms() + 20000};
+    bus_call_opts go = {.method = "users.GetUser", .deadline_ms = tg_now_ms() + 20000};
+    flood f = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    char slow[256], ip[LOGINS][16];
+    bus_result *res = NULL;
+    json_t *set;
+    int ok_then;
+    (void)state;
+
+    /* a hash that takes a good fraction of a second, so the admitted logins stay busy */
+    assert_int_equal(argon2id_hash_encoded(16, 32768, 1, pw, strlen(pw), salt, sizeof(salt), 32,
+                                           slow, sizeof(slow)),
+                     ARGON2_OK);
+    set = json_pack("{s:s}", "password_hash", slow);
+    assert_int_equal(store_update(fx.app.st, USERS_COLL_USERS, hex, set), TG_OK);
+    json_decref(set);
+    users_hasher_limit(fx.app.hasher, 2);
+    for (int i = 0; i < LOGINS; i++) {
+        tollgate__users__verify_password_request__init(&req[i]);
+        snprintf(ip[i], sizeof(ip[i]), "9.9.9.%d", i);
+        req[i].username = "flood@example.com";
+        req[i].password = (char *)pw;
+        req[i].client_id = "web-id";
+        req[i].client_ip = ip[i];
+        assert_int_equal(bus_call_async(fx.client, &o, &req[i].base, on_flood_reply, &f), TG_OK);
+    }
+    get.user_id = (char *)hex;
+    assert_int_equal(bus_call(fx.client, &go, &get.base, &res), TG_OK);
+    pthread_mutex_lock(&f.mu);
+    ok_then = f.ok;
+    pthread_mutex_unlock(&f.mu);
+    assert_null(res->error);
+    bus_result_free(res);
+    assert_int_equal(ok_then, 0); /* answered while the admitted logins hash */
+    for (int waited = 0; waited < 2000; waited++) {
+        pthread_mutex_lock(&f.mu);
+        bool all = f.done == LOGINS;
+        pthread_mutex_unlock(&f.mu);
+        if (all)
+            break;
+        usleep(10 * 1000);
+    }
+    assert_int_equal(f.done, LOGINS);
+    assert_int_equal(f.other, 0);
+    assert_true(f.ok >= 1 && f.busy >= 1);
+    assert_int_equal(f.ok + f.busy, LOGINS);
+    users_hasher_limit(fx.app.hasher, 0);
+    json_decref(body);
+}
+
 /* ---- password reset -------------------------------------------------------------------- */
 
 typedef struct page {
@@ -914,6 +1015,7 @@ main(void)
         cmocka_unit_test(test_signup_duplicate), cmocka_unit_test(test_verify),
         cmocka_unit_test(test_verify_blocked),   cmocka_unit_test(test_brute_force),
         cmocka_unit_test(test_get_user),
+        cmocka_unit_test(test_login_flood_leaves_workers_free),
         cmocka_unit_test(test_change_password_same_answer),
         cmocka_unit_test(test_reset_journey),
     };
