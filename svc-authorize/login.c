@@ -265,9 +265,15 @@ authorize_on_login_submit(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCM
     vreq.password = req->password;
     vreq.client_id = (char *)authorize_doc_str(txn, "client_id");
     vreq.client_ip = req->web != NULL ? req->web->client_ip : (char *)"";
+    /* the call waits for svc-users' hashing: a flood of them may not hold every worker */
+    if (!bus_ctx_slow_enter(ctx)) {
+        err = reply_login(ctx, app, reply, 429, txn, req->username, BUS_BUSY_TEXT);
+        goto out;
+    }
     err = authorize_users_call(ctx, app, "users.VerifyPassword", &vreq.base,
                                &tollgate__users__verify_password_reply__descriptor,
                                (ProtobufCMessage **)&vreply, &refusal);
+    bus_ctx_slow_leave(ctx);
     if (err == TG_EDENIED && refusal != NULL) {
         err = reply_login(ctx, app, reply, refusal_status(refusal->error), txn, req->username,
                           refusal->error->error_description);

@@ -65,7 +65,7 @@ parse_options(int argc, char **argv, options *o)
     o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
     o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-authorize.db");
     o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "32"), 1, 256);
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->tenant = optarg; break;

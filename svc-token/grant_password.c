@@ -127,9 +127,13 @@ verify_password(bus_ctx *ctx, const token_app *app, const Tollgate__Token__Token
     vr.password = req->password;
     vr.client_id = auth->client->client_id;
     vr.client_ip = (char *)end_user_ip(auth, req->web);
+    /* the call waits for svc-users' hashing: a flood of them may not hold every worker */
+    if (!bus_ctx_slow_enter(ctx))
+        return bus_ctx_fail_busy(ctx);
     err = token_users_call(ctx, app, "users.VerifyPassword", &vr.base,
                            &tollgate__users__verify_password_reply__descriptor, true,
                            (ProtobufCMessage **)out);
+    bus_ctx_slow_leave(ctx);
     if (err == TG_OK && ((*out)->user == NULL || (*out)->user->user_id[0] == '\0')) {
         LOG_ERROR("users.VerifyPassword answered without a user");
         protobuf_c_message_free_unpacked(&(*out)->base, NULL);

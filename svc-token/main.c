@@ -70,7 +70,7 @@ parse_options(int argc, char **argv, options *o)
     authorize_bus = tg_env_or("TG_AUTHORIZE_BUS", "tcp://127.0.0.1:7115");
     o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
     o->key_cn = tg_env_or("TG_KEY_CN", "tollgate");
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "32"), 1, 256);
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->tenant = optarg; break;

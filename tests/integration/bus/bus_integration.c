@@ -40,6 +40,13 @@ on_echo(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *replym)
     if (strcmp(req->scope, "slow") == 0)
         while (!atomic_load(&slow_release))
             usleep(5 * 1000);
+    if (strcmp(req->scope, "gated") == 0) { /* slow, behind the server's admission */
+        if (!bus_ctx_slow_enter(ctx))
+            return bus_ctx_fail_busy(ctx);
+        while (!atomic_load(&slow_release))
+            usleep(5 * 1000);
+        bus_ctx_slow_leave(ctx);
+    }
     if (strcmp(req->scope, "deny") == 0) {
         tg_err err =
             bus_ctx_fail(ctx, TOLLGATE__BUS__ERROR_CLASS__FORBIDDEN, "access_denied", "Nope");
@@ -261,6 +268,69 @@ test_close_answers_the_request_in_hand(void **state)
     bus_client_close(c);
 }
 
+typedef struct gated {
+    atomic_int ok, busy, other;
+} gated;
+
+static void
+on_gated(void *arg, bus_result *res)
+{
+    gated *g = arg;
+    bool retry_after = false;
+
+    if (res->status == TG_OK && res->error != NULL)
+        for (size_t i = 0; i < res->error->n_headers; i++)
+            retry_after |= strcmp(res->error->headers[i]->key, "Retry-After") == 0 &&
+                           strcmp(res->error->headers[i]->value, "1") == 0;
+    if (res->status == TG_OK && res->error == NULL)
+        atomic_fetch_add(&g->ok, 1);
+    else if (res->status == TG_OK &&
+             res->error->error_class == TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS &&
+             strcmp(res->error->error, "too_many_requests") == 0 &&
+             strcmp(res->error->error_description, BUS_BUSY_TEXT) == 0 && retry_after)
+        atomic_fetch_add(&g->busy, 1);
+    else
+        atomic_fetch_add(&g->other, 1);
+    bus_result_free(res);
+}
+
+/* Slow requests behind bus_ctx_slow_enter hold at most the workers less a quarter (at least
+ * two left free): of six on four workers, two are admitted, the rest are refused at once, and
+ * a fast request is answered while the admitted ones still hold their workers. */
+static void
+test_slow_admission_leaves_workers(void **state)
+{
+    bus_client *c;
+    bus_server *s;
+    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
+    gated g = {0};
+    (void)state;
+
+    assert_int_equal(bus_client_open(url, &c), TG_OK);
+    s = start_replica("r1", 4);
+    assert_int_equal(echo(c, "warm", 3000, NULL, NULL), TG_OK);
+    atomic_store(&slow_release, 0);
+    req.scope = "gated";
+    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 30000};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(bus_call_async(c, &o, &req.base, on_gated, &g), TG_OK);
+    while (atomic_load(&g.busy) + atomic_load(&g.other) < 4)
+        usleep(5 * 1000);
+    for (int i = 0; i < 10; i++) /* the two free workers serve the rest */
+        assert_int_equal(echo(c, "fast", 5000, NULL, NULL), TG_OK);
+    assert_int_equal(atomic_load(&g.ok), 0);
+    atomic_store(&slow_release, 1);
+    while (atomic_load(&g.ok) + atomic_load(&g.busy) + atomic_load(&g.other) < 6)
+        usleep(5 * 1000);
+    assert_int_equal(atomic_load(&g.other), 0);
+    assert_int_equal(atomic_load(&g.busy), 4);
+    assert_int_equal(atomic_load(&g.ok), 2);
+    /* once they are done, the gate admits again */
+    assert_int_equal(echo(c, "gated", 5000, NULL, NULL), TG_OK);
+    bus_server_close(s);
+    bus_client_close(c);
+}
+
 typedef struct hammer {
     bus_client *c;
     int calls;
@@ -409,6 +479,7 @@ main(void)
         cmocka_unit_test_setup(test_device_many_callers_many_replicas, setup),
         cmocka_unit_test_setup(test_idle_workers_sleep, setup),
         cmocka_unit_test_setup(test_close_answers_the_request_in_hand, setup),
+        cmocka_unit_test_setup(test_slow_admission_leaves_workers, setup),
     };
     log_init("bus-test", TG_LOG_WARN);
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
