@@ -179,21 +179,29 @@ on_slow(void *arg, bus_result *res)
     bus_result_free(res);
 }
 
+/* Sends one "slow" request, which holds a worker until slow_release; *done is set by on_slow. */
+static void
+send_slow(bus_client *c, atomic_int *done)
+{
+    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
+    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 30000};
+
+    req.scope = "slow";
+    atomic_store(&slow_release, 0);
+    assert_int_equal(bus_call_async(c, &o, &req.base, on_slow, done), TG_OK);
+}
+
 static void
 test_slow_request_does_not_block_others(void **state)
 {
     bus_client *c;
     bus_server *s;
-    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
     atomic_int slow_done = 0;
     (void)state;
 
     assert_int_equal(bus_client_open(url, &c), TG_OK);
     s = start_replica("r1", 4);
-    req.scope = "slow";
-    atomic_store(&slow_release, 0);
-    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 30000};
-    assert_int_equal(bus_call_async(c, &o, &req.base, on_slow, &slow_done), TG_OK);
+    send_slow(c, &slow_done);
     usleep(100 * 1000);
     /* 20 calls complete while the slow one still holds its worker: nothing waits behind it */
     for (int i = 0; i < 20; i++)
@@ -247,16 +255,12 @@ test_close_answers_the_request_in_hand(void **state)
     bus_client *c;
     bus_server *s;
     pthread_t closer;
-    Tollgate__Token__TokenRequest req = TOLLGATE__TOKEN__TOKEN_REQUEST__INIT;
     atomic_int slow_done = 0;
     (void)state;
 
     assert_int_equal(bus_client_open(url, &c), TG_OK);
     s = start_replica("r1", 4);
-    req.scope = "slow";
-    atomic_store(&slow_release, 0);
-    bus_call_opts o = {.method = "test.Echo", .deadline_ms = tg_now_ms() + 30000};
-    assert_int_equal(bus_call_async(c, &o, &req.base, on_slow, &slow_done), TG_OK);
+    send_slow(c, &slow_done);
     usleep(200 * 1000); /* the slow request is in a worker's hands */
     assert_int_equal(pthread_create(&closer, NULL, close_main, s), 0);
     usleep(200 * 1000); /* the close has cancelled the idle workers' receives by now */
