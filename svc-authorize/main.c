@@ -19,14 +19,10 @@
 #define PURGE_EVERY_S 60
 
 typedef struct options {
-    const char *tenant;
-    const char *store_url;
+    tg_service_opts svc;       /* --tenant --store --workers --master-key-file --replica-id */
     char *bus_urls;  /* comma-separated callers to dial */
     char *users_bus; /* the users bus device front(s) to dial, comma-separated */
     char *token_bus; /* the token bus device front(s) to dial, comma-separated */
-    const char *master_key_file;
-    const char *replica_id;
-    long workers;
 } options;
 
 static void
@@ -44,14 +40,10 @@ static int
 parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"tenant", required_argument, NULL, 't'},
-        {"store", required_argument, NULL, 's'},
+        TG_SERVICE_LONGOPTS,
         {"bus", required_argument, NULL, 'b'},
         {"users-bus", required_argument, NULL, 'u'},
         {"token-bus", required_argument, NULL, 'k'},
-        {"workers", required_argument, NULL, 'w'},
-        {"master-key-file", required_argument, NULL, 'm'},
-        {"replica-id", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -62,25 +54,19 @@ parse_options(int argc, char **argv, options *o)
     const char *token_bus = tg_env_or("TG_TOKEN_BUS", "tcp://127.0.0.1:7117");
     int c;
 
-    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
-    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-authorize.db");
-    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
+    tg_service_opts_init(&o->svc, "sqlite:tollgate-authorize.db");
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (tg_service_opt(&o->svc, c, optarg))
+            continue;
         switch (c) {
-        case 't': o->tenant = optarg; break;
-        case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
         case 'u': users_bus = optarg; break;
         case 'k': token_bus = optarg; break;
-        case 'm': o->master_key_file = optarg; break;
-        case 'r': o->replica_id = optarg; break;
-        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
     }
-    if (optind != argc || o->tenant == NULL || o->workers < 1)
+    if (optind != argc || !tg_service_opts_ok(&o->svc))
         return -1;
     o->bus_urls = strdup(bus);
     o->users_bus = strdup(users_bus); /* all are split in place later */
@@ -126,12 +112,12 @@ main(int argc, char **argv)
     /* Signals are taken synchronously by main; block them before any thread starts. */
     tg_signals_block(&sigs);
 
-    master = tg_master_key_read(opt.master_key_file);
-    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+    master = tg_master_key_read(opt.svc.master_key_file);
+    if (config_load(opt.svc.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "tollgate-svc-authorize: %s\n", errbuf);
         goto out;
     }
-    if (store_open(opt.store_url, "authorize", &app.st) != TG_OK ||
+    if (store_open(opt.svc.store_url, "authorize", &app.st) != TG_OK ||
         authorize_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
@@ -160,14 +146,14 @@ main(int argc, char **argv)
     bus_server_opts so = {.dial_urls = (const char *const *)callers,
                           .methods = authorize_methods,
                           .n_methods = authorize_n_methods,
-                          .workers = (size_t)opt.workers,
+                          .workers = (size_t)opt.svc.workers,
                           .app = &app,
-                          .replica_id = opt.replica_id};
+                          .replica_id = opt.svc.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
     LOG_INFO("serving %zu clients on %s with %ld workers (store: %s, svc-users: %s, svc-token: "
              "%s)",
-             cfg->n_clients, opt.bus_urls, opt.workers, store_driver_name(app.st), users_log,
+             cfg->n_clients, opt.bus_urls, opt.svc.workers, store_driver_name(app.st), users_log,
              token_log);
     tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");

@@ -18,15 +18,11 @@
 #define PURGE_EVERY_S 60
 
 typedef struct options {
-    const char *tenant;
-    const char *store_url;
+    tg_service_opts svc;       /* --tenant --store --workers --master-key-file --replica-id */
     char *bus_urls;            /* comma-separated callers to dial */
     char *users_bus;           /* the svc-users bus device(s) to dial, comma-separated */
     char *authorize_bus;       /* the svc-authorize bus device(s) to dial, comma-separated */
-    const char *master_key_file;
     const char *key_cn;
-    const char *replica_id;
-    long workers;
     int print_credentials;
 } options;
 
@@ -45,15 +41,11 @@ static int
 parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"tenant", required_argument, NULL, 't'},
-        {"store", required_argument, NULL, 's'},
+        TG_SERVICE_LONGOPTS,
         {"bus", required_argument, NULL, 'b'},
         {"users-bus", required_argument, NULL, 'u'},
         {"authorize-bus", required_argument, NULL, 'a'},
-        {"workers", required_argument, NULL, 'w'},
-        {"master-key-file", required_argument, NULL, 'm'},
         {"key-cn", required_argument, NULL, 'c'},
-        {"replica-id", required_argument, NULL, 'r'},
         {"print-credentials", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -64,30 +56,24 @@ parse_options(int argc, char **argv, options *o)
     const char *users_bus, *authorize_bus;
     int c;
 
-    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
-    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-token.db");
+    tg_service_opts_init(&o->svc, "sqlite:tollgate-token.db");
     users_bus = tg_env_or("TG_USERS_BUS", "tcp://127.0.0.1:7112");
     authorize_bus = tg_env_or("TG_AUTHORIZE_BUS", "tcp://127.0.0.1:7115");
-    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
     o->key_cn = tg_env_or("TG_KEY_CN", "tollgate");
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (tg_service_opt(&o->svc, c, optarg))
+            continue;
         switch (c) {
-        case 't': o->tenant = optarg; break;
-        case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
         case 'u': users_bus = optarg; break;
         case 'a': authorize_bus = optarg; break;
-        case 'm': o->master_key_file = optarg; break;
         case 'c': o->key_cn = optarg; break;
-        case 'r': o->replica_id = optarg; break;
         case 'p': o->print_credentials = 1; break;
-        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
     }
-    if (optind != argc || o->tenant == NULL || o->workers < 1 || o->workers > 256)
+    if (optind != argc || !tg_service_opts_ok(&o->svc))
         return -1;
     o->bus_urls = strdup(bus);
     o->users_bus = strdup(users_bus); /* all are split in place later */
@@ -137,8 +123,8 @@ main(int argc, char **argv)
     /* Signals are taken synchronously by main; block them before any thread starts. */
     tg_signals_block(&sigs);
 
-    master = tg_master_key_read(opt.master_key_file);
-    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+    master = tg_master_key_read(opt.svc.master_key_file);
+    if (config_load(opt.svc.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "tollgate-svc-token: %s\n", errbuf);
         goto out;
     }
@@ -147,7 +133,8 @@ main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (store_open(opt.store_url, "token", &app.st) != TG_OK || token_store_ensure(app.st) != TG_OK)
+    if (store_open(opt.svc.store_url, "token", &app.st) != TG_OK ||
+        token_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
     if (token_keys_init_sealed(&app.keys, app.st, cfg, opt.key_cn, master) != TG_OK)
@@ -172,13 +159,13 @@ main(int argc, char **argv)
     }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = token_methods,
-                          .n_methods = token_n_methods, .workers = (size_t)opt.workers,
-                          .app = &app, .replica_id = opt.replica_id};
+                          .n_methods = token_n_methods, .workers = (size_t)opt.svc.workers,
+                          .app = &app, .replica_id = opt.svc.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
     LOG_INFO("serving %zu clients, %zu APIs on %s with %ld workers (store: %s, svc-users: %s, "
              "svc-authorize: %s)",
-             cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.workers,
+             cfg->n_clients, cfg->n_resource_servers, opt.bus_urls, opt.svc.workers,
              store_driver_name(app.st), users_log, authorize_log);
     tg_serve_until_signal(&sigs, PURGE_EVERY_S, purge_expired, app.st);
     LOG_INFO("shutting down");

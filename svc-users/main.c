@@ -19,14 +19,10 @@
 #define PURGE_EVERY_S 60
 
 typedef struct options {
-    const char *tenant;
-    const char *store_url;
+    tg_service_opts svc;       /* --tenant --store --workers --master-key-file --replica-id */
     char *bus_urls;            /* comma-separated callers to dial */
     char *token_bus;           /* svc-token's bus device(s), comma-separated; "none": no svc-token */
-    const char *master_key_file;
-    const char *replica_id;
     const char *outbox;        /* reset emails as files when no smtp provider is configured */
-    long workers;
     long hash_threads;
     long hash_queue; /* computations queued or running at most; 0: from workers */
     users_hash_params hash;
@@ -50,12 +46,8 @@ static int
 parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"tenant", required_argument, NULL, 't'},
-        {"store", required_argument, NULL, 's'},
+        TG_SERVICE_LONGOPTS,
         {"bus", required_argument, NULL, 'b'},
-        {"workers", required_argument, NULL, 'w'},
-        {"master-key-file", required_argument, NULL, 'm'},
-        {"replica-id", required_argument, NULL, 'r'},
         {"hash", required_argument, NULL, 'H'},
         {"argon2-memory-kib", required_argument, NULL, 'M'},
         {"argon2-iterations", required_argument, NULL, 'I'},
@@ -76,22 +68,16 @@ parse_options(int argc, char **argv, options *o)
     int c, bad = 0;
 
     users_hash_params_default(&o->hash);
-    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
-    o->store_url = tg_env_or("TG_STORE", "sqlite:tollgate-users.db");
-    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
+    tg_service_opts_init(&o->svc, "sqlite:tollgate-users.db");
     o->outbox = tg_env_or("TG_OUTBOX", "outbox");
-    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
     o->hash_threads = ncpu > 0 ? ncpu : 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (tg_service_opt(&o->svc, c, optarg))
+            continue;
         switch (c) {
-        case 't': o->tenant = optarg; break;
-        case 's': o->store_url = optarg; break;
         case 'b': bus = optarg; break;
-        case 'm': o->master_key_file = optarg; break;
-        case 'r': o->replica_id = optarg; break;
         case 'o': o->outbox = optarg; break;
         case 'k': token_bus = optarg; break;
-        case 'w': o->workers = tg_parse_long(optarg, 1, 256); break;
         case 'T': o->hash_threads = tg_parse_long(optarg, 1, 1024); break;
         case 'Q': o->hash_queue = tg_parse_long(optarg, 1, 1024); break;
         case 'H':
@@ -122,13 +108,13 @@ parse_options(int argc, char **argv, options *o)
         default: return -1;
         }
     }
-    if (bad || optind != argc || o->tenant == NULL || o->workers < 1 || o->hash_threads < 1 ||
+    if (bad || optind != argc || !tg_service_opts_ok(&o->svc) || o->hash_threads < 1 ||
         o->hash_queue < 0)
         return -1;
     /* A password check holds its worker while it waits for a hash thread: as many as the bus
      * lets slow requests hold, so a login flood leaves workers free (hash_pool.c). */
     if (o->hash_queue == 0)
-        o->hash_queue = bus_slow_limit((size_t)o->workers);
+        o->hash_queue = bus_slow_limit((size_t)o->svc.workers);
     o->bus_urls = strdup(bus);
     o->token_bus = strdup(token_bus); /* both are split in place later */
     return o->bus_urls != NULL && o->token_bus != NULL ? 0 : -1;
@@ -167,8 +153,8 @@ main(int argc, char **argv)
     /* Signals are taken synchronously by main; block them before any thread starts. */
     tg_signals_block(&sigs);
 
-    master = tg_master_key_read(opt.master_key_file);
-    if (config_load(opt.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
+    master = tg_master_key_read(opt.svc.master_key_file);
+    if (config_load(opt.svc.tenant, master, &cfg, errbuf, sizeof(errbuf)) != TG_OK) {
         fprintf(stderr, "tollgate-svc-users: %s\n", errbuf);
         goto out;
     }
@@ -177,7 +163,8 @@ main(int argc, char **argv)
         goto out;
     }
     users_hasher_limit(hasher, (unsigned)opt.hash_queue);
-    if (store_open(opt.store_url, "users", &app.st) != TG_OK || users_store_ensure(app.st) != TG_OK)
+    if (store_open(opt.svc.store_url, "users", &app.st) != TG_OK ||
+        users_store_ensure(app.st) != TG_OK)
         goto out;
     app.cfg = cfg;
     app.hasher = hasher;
@@ -195,13 +182,13 @@ main(int argc, char **argv)
     }
     tg_split_list(opt.bus_urls, ',', callers, MAX_CALLERS);
     bus_server_opts so = {.dial_urls = (const char *const *)callers, .methods = users_methods,
-                          .n_methods = users_n_methods, .workers = (size_t)opt.workers,
-                          .app = &app, .replica_id = opt.replica_id};
+                          .n_methods = users_n_methods, .workers = (size_t)opt.svc.workers,
+                          .app = &app, .replica_id = opt.svc.replica_id};
     if (bus_server_open(&so, &srv) != TG_OK)
         goto out;
     LOG_INFO("serving %zu database connections on %s with %ld workers, %ld hash threads "
              "(%ld pending at most), %s (store: %s, mail: %s%s, svc-token: %s)",
-             cfg->n_connections, opt.bus_urls, opt.workers, opt.hash_threads, opt.hash_queue,
+             cfg->n_connections, opt.bus_urls, opt.svc.workers, opt.hash_threads, opt.hash_queue,
              opt.hash.alg == USERS_HASH_BCRYPT ? "bcrypt" : "argon2id",
              store_driver_name(app.st), cfg->email.enabled ? "smtp " : "outbox ",
              cfg->email.enabled ? cfg->email.smtp_host : opt.outbox, token_log);

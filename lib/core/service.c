@@ -32,6 +32,35 @@ tg_parse_long(const char *s, long min, long max)
     return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
 }
 
+void
+tg_service_opts_init(tg_service_opts *o, const char *default_store)
+{
+    o->tenant = tg_env_or("TG_TENANT_FILE", NULL);
+    o->store_url = tg_env_or("TG_STORE", default_store);
+    o->master_key_file = tg_env_or("TG_MASTER_KEY_FILE", NULL);
+    o->replica_id = NULL;
+    o->workers = tg_parse_long(tg_env_or("TG_WORKERS", "64"), 1, 256);
+}
+
+bool
+tg_service_opt(tg_service_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case 't': o->tenant = arg; return true;
+    case 's': o->store_url = arg; return true;
+    case 'w': o->workers = tg_parse_long(arg, 1, 256); return true;
+    case 'm': o->master_key_file = arg; return true;
+    case 'r': o->replica_id = arg; return true;
+    default: return false;
+    }
+}
+
+bool
+tg_service_opts_ok(const tg_service_opts *o)
+{
+    return o->tenant != NULL && o->workers >= 1 && o->workers <= 256;
+}
+
 char *
 tg_master_key_read(const char *path)
 {

@@ -6,12 +6,39 @@
 #define TG_CORE_SERVICE_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 /* The environment variable's value, or fallback when it is unset or empty. Borrowed. */
 const char *tg_env_or(const char *name, const char *fallback);
 
 /* A whole decimal number in [min, max] (an option's value), or -1 when s is anything else. */
 long tg_parse_long(const char *s, long min, long max);
+
+/* The options every service binary takes, with their environment defaults. Borrowed strings
+ * (argv or the environment). */
+typedef struct tg_service_opts {
+    const char *tenant;          /* --tenant, TG_TENANT_FILE: required */
+    const char *store_url;       /* --store, TG_STORE */
+    const char *master_key_file; /* --master-key-file, TG_MASTER_KEY_FILE */
+    const char *replica_id;      /* --replica-id */
+    long workers;                /* --workers, TG_WORKERS: 1..256, default 64 */
+} tg_service_opts;
+
+/* Their getopt_long entries (needs <getopt.h>), first in a service's own table; a service's
+ * own options must not use the letters t, s, w, m, r. */
+#define TG_SERVICE_LONGOPTS                                                                    \
+    {"tenant", required_argument, NULL, 't'}, {"store", required_argument, NULL, 's'},        \
+        {"workers", required_argument, NULL, 'w'},                                             \
+        {"master-key-file", required_argument, NULL, 'm'},                                     \
+        {"replica-id", required_argument, NULL, 'r'}
+
+/* Fills o from the environment; default_store is the --store default (TG_STORE unset). */
+void tg_service_opts_init(tg_service_opts *o, const char *default_store);
+/* Takes getopt_long's answer c and its argument when c is one of TG_SERVICE_LONGOPTS' letters;
+ * false otherwise (the service's own option, or an error). */
+bool tg_service_opt(tg_service_opts *o, int c, const char *arg);
+/* Whether the common options are complete and in range (a tenant file; 1..256 workers). */
+bool tg_service_opts_ok(const tg_service_opts *o);
 
 /* The tenant master key (seeds derived client ids and secrets): the first line of the file at
  * path, or the environment variable TG_MASTER_KEY when path is NULL. Trailing whitespace is
