@@ -24,9 +24,12 @@ tg_env_or(const char *name, const char *fallback)
 long
 tg_parse_long(const char *s, long min, long max)
 {
+    const char *digits = s[0] == '-' ? s + 1 : s;
     char *end;
     long v;
 
+    if (*digits < '0' || *digits > '9') /* strtol would skip blanks and take a '+' */
+        return -1;
     errno = 0;
     v = strtol(s, &end, 10);
     return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
