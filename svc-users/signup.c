@@ -399,9 +399,12 @@ users_on_signup(bus_ctx *ctx, const ProtobufCMessage *reqm, ProtobufCMessage *re
     }
     if ((err = check_password(ctx, app, conn, req, meta, reply)) != TG_OK)
         goto out;
-    if ((err = users_hash_password(app->hasher, req->password, strlen(req->password), &hash)) !=
-            TG_OK ||
-        (err = users_store_new_id(id)) != TG_OK ||
+    err = users_hash_password(app->hasher, req->password, strlen(req->password), &hash);
+    if (err == TG_EUNAVAILABLE) { /* the hashing threads are full (users_hasher_limit) */
+        err = bus_ctx_fail_busy(ctx);
+        goto out;
+    }
+    if (err != TG_OK || (err = users_store_new_id(id)) != TG_OK ||
         (err = build_doc(conn, req, meta, id, hash, &doc)) != TG_OK)
         goto out;
     err = users_store_insert(app->st, doc);

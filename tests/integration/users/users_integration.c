@@ -599,7 +599,8 @@ on_flood_reply(void *arg, bus_result *res)
 
 /* A login flood holds no more than the hashing threads' bound: the logins beyond it are
  * turned away at once (429 too_many_requests, Retry-After) and the bus workers stay free, so
- * a GetUser is answered while the admitted logins still hash. Without the bound all four
+ * a GetUser is answered while the admitted logins still hash (and a signup, which needs a
+ * hash, is refused the same way). Without the bound all four
  * workers wait for hashing and the GetUser queues behind the flood. */
 static void
 test_login_flood_leaves_workers_free(void **state)
@@ -645,6 +646,19 @@ test_login_flood_leaves_workers_free(void **state)
     assert_null(res->error);
     bus_result_free(res);
     assert_int_equal(ok_then, 0); /* answered while the admitted logins hash */
+    /* a signup needs a hash too: refused the same way while the bound is reached */
+    {
+        int status = 0;
+        json_t *made = signup(&(signup_args){.email = "flood-2@example.com", .password = pw},
+                              &status, &res);
+
+        assert_null(made);
+        assert_int_equal(res->error->error_class, TOLLGATE__BUS__ERROR_CLASS__TOO_MANY_REQUESTS);
+        assert_string_equal(res->error->error, "too_many_requests");
+        assert_true(has_header(res->error, "Retry-After", "1"));
+        bus_result_free(res);
+        res = NULL;
+    }
     for (int waited = 0; waited < 2000; waited++) {
         pthread_mutex_lock(&f.mu);
         bool all = f.done == LOGINS;
